@@ -1,0 +1,35 @@
+# Everything runs inside .venv, created from requirements.txt on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint release lab results bench clean venv
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(STAMP)
+
+## make demo: the main job on the embedded default data.
+demo: $(STAMP)
+	$(PY) -m cs231n_lib.sanity_report
+
+## make test: every test, slow and browser ones included (what CI runs).
+test: $(STAMP)
+	$(PY) -m pytest -m "" tests
+
+## make test-fast: the quick tests only (plain pytest does the same).
+test-fast: $(STAMP)
+	$(PY) -m pytest tests
+
+lint: $(STAMP)
+	$(PY) -m ruff check cs231n_lib autograder tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
