@@ -1,0 +1,64 @@
+"""Every layer function under CS231n's names, in one place.
+
+``from cs231n_lib.layers import affine_forward, relu_backward, softmax_loss``
+works as in CS231n's assignments. The functions live in one module per
+lecture topic (``affine``, ``activations``, ``losses``, ``batchnorm``);
+this module only re-exports them, so ``layers.relu_forward`` *is*
+``activations.relu_forward``.
+"""
+
+from cs231n_lib.activations import (
+    elu_backward,
+    elu_forward,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    maxout_backward,
+    maxout_forward,
+    prelu_backward,
+    prelu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from cs231n_lib.affine import affine_backward, affine_forward
+from cs231n_lib.batchnorm import (
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+)
+from cs231n_lib.losses import softmax_loss, svm_loss
+
+__all__ = [
+    # lecture 4: fully connected
+    "affine_forward",
+    "affine_backward",
+    # lecture 6: activations
+    "relu_forward",
+    "relu_backward",
+    "leaky_relu_forward",
+    "leaky_relu_backward",
+    "prelu_forward",
+    "prelu_backward",
+    "elu_forward",
+    "elu_backward",
+    "sigmoid_forward",
+    "sigmoid_backward",
+    "tanh_forward",
+    "tanh_backward",
+    "maxout_forward",
+    "maxout_backward",
+    # losses
+    "softmax_loss",
+    "svm_loss",
+    # lecture 6: batch normalisation
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+]
