@@ -197,6 +197,7 @@ def prelu_backward(dout, cache):
     x, alpha_b, scalar = cache
     dout = _check_dout(dout, x)
     ### BEGIN SOLUTION
+    # Hint: dalpha sums over every axis alpha was shared across (alpha's shape)
     negative = x <= 0
     dx = dout * np.where(negative, alpha_b, 1.0)
     # alpha is shared across every axis it was broadcast over, so its
@@ -230,6 +231,7 @@ def elu_forward(x, alpha=1.0):
     x = _float_array("x", x)
     alpha = _require_scalar("alpha", alpha)
     ### BEGIN SOLUTION
+    # Hint: np.where computes both branches: keep exp away from large positive x
     # exp only of the non-positive part: exp(large x) would overflow in the
     # branch np.where throws away.
     out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
@@ -276,6 +278,7 @@ def sigmoid_forward(x):
     """
     x = _float_array("x", x)
     ### BEGIN SOLUTION
+    # Hint: exp(-x) overflows for x << 0; there use the equal exp(x) / (1 + exp(x))
     # exp of a non-positive number never overflows: for x >= 0 use
     # 1 / (1 + exp(-x)), for x < 0 the equal form exp(x) / (1 + exp(x)).
     e = np.exp(-np.abs(x))
@@ -381,6 +384,7 @@ def maxout_forward(x, w, b):
         raise ShapeError(f"b must be (M, k) = {w.shape[1:]} to match w {w.shape}; "
                          f"got {b.shape}.")
     ### BEGIN SOLUTION
+    # Hint: all pieces as z: (N, M, k); keep each unit's winning index for backward
     N, D = x.shape
     _, M, k = w.shape
     z = (x @ w.reshape(D, M * k)).reshape(N, M, k) + b
@@ -412,6 +416,7 @@ def maxout_backward(dout, cache):
         raise ShapeError(f"dout must have the forward output's shape (N, M) = {winner.shape}; "
                          f"got {dout.shape}.")
     ### BEGIN SOLUTION
+    # Hint: the max routes dout[n, m] to the winning piece; then an affine backward
     N, D = x.shape
     _, M, k = w.shape
     dz = np.zeros((N, M, k), dtype=np.result_type(dout, w))

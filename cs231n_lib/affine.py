@@ -50,6 +50,7 @@ def affine_forward(x, w, b):
     """
     x, w, b = _check_affine_inputs(x, w, b)
     ### BEGIN SOLUTION
+    # Hint: flatten each sample to a row of D numbers first: x.reshape(N, -1)
     out = x.reshape(x.shape[0], -1) @ w + b
     ### END SOLUTION
     cache = (x, w, b)
@@ -80,6 +81,7 @@ def affine_backward(dout, cache):
         raise ShapeError(f"dout must have the forward output's shape (N, M) = {expected}; "
                          f"got {dout.shape}.")
     ### BEGIN SOLUTION
+    # Hint: let the shapes pick each matrix product; dx returns to x's shape
     x_rows = x.reshape(x.shape[0], -1)
     dx = (dout @ w.T).reshape(x.shape)
     dw = x_rows.T @ dout

@@ -109,6 +109,7 @@ def eval_numerical_gradient(f, x, verbose=True, h=1e-5):
     f = _scalar_valued(f)
     grad = np.zeros_like(x)
     ### BEGIN SOLUTION
+    # Hint: f at x[ix] + h and x[ix] - h per index; restore x[ix] exactly (try/finally)
     for ix in np.ndindex(x.shape):
         old = x[ix]
         try:
@@ -153,6 +154,7 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
     require_same_shape("df", df, "f(x)", np.asarray(f(x)))
     grad = np.zeros_like(x)
     ### BEGIN SOLUTION
+    # Hint: as eval_numerical_gradient, with sum((f(x+h) - f(x-h)) * df)
     for ix in np.ndindex(x.shape):
         old = x[ix]
         try:
@@ -199,6 +201,7 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, rng=None):
     rng = np.random.default_rng(rng)
     errors = []
     ### BEGIN SOLUTION
+    # Hint: per check: a random index, a centred difference there, print rel_error
     for _ in range(num_checks):
         ix = tuple(int(rng.integers(n)) for n in x.shape)
         old = x[ix]
