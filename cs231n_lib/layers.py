@@ -2,7 +2,8 @@
 
 ``from cs231n_lib.layers import affine_forward, relu_backward, softmax_loss``
 works as in CS231n's assignments. The functions live in one module per
-lecture topic (``affine``, ``activations``, ``losses``, ``batchnorm``);
+lecture topic (``affine``, ``activations``, ``losses``, ``batchnorm``,
+``conv``);
 this module only re-exports them, so ``layers.relu_forward`` *is*
 ``activations.relu_forward``.
 """
@@ -30,6 +31,12 @@ from cs231n_lib.batchnorm import (
     batchnorm_forward,
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
+)
+from cs231n_lib.conv import (
+    conv_backward_naive,
+    conv_forward_naive,
+    max_pool_backward_naive,
+    max_pool_forward_naive,
 )
 from cs231n_lib.losses import softmax_loss, svm_loss
 
@@ -61,4 +68,9 @@ __all__ = [
     "batchnorm_backward_alt",
     "spatial_batchnorm_forward",
     "spatial_batchnorm_backward",
+    # lecture 5: convolution and pooling
+    "conv_forward_naive",
+    "conv_backward_naive",
+    "max_pool_forward_naive",
+    "max_pool_backward_naive",
 ]

@@ -21,6 +21,10 @@ EXPECTED = {
         "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
         "spatial_batchnorm_forward", "spatial_batchnorm_backward",
     ],
+    "conv": [
+        "conv_forward_naive", "conv_backward_naive",
+        "max_pool_forward_naive", "max_pool_backward_naive",
+    ],
 }
 CASES = [(module, name) for module, names in EXPECTED.items() for name in names]
 
