@@ -3,9 +3,8 @@
 ``from cs231n_lib.layers import affine_forward, relu_backward, softmax_loss``
 works as in CS231n's assignments. The functions live in one module per
 lecture topic (``affine``, ``activations``, ``losses``, ``batchnorm``,
-``conv``);
-this module only re-exports them, so ``layers.relu_forward`` *is*
-``activations.relu_forward``.
+``conv``); this module only re-exports them, so ``layers.relu_forward``
+*is* ``activations.relu_forward``.
 """
 
 from cs231n_lib.activations import (
