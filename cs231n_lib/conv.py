@@ -33,12 +33,12 @@ CONV_PARAM_EXAMPLE = "{'stride': 1, 'pad': 1}"
 POOL_PARAM_EXAMPLE = "{'pool_height': 2, 'pool_width': 2, 'stride': 2}"
 
 
-def _output_side(axis: str, size: int, window: int, stride, pad, *, what: str, params: str):
+def _output_side(axis: str, size: int, window: int, stride, pad, *, what: str, shapes: str):
     """``conv_output_size`` for one axis, with the layer's context added to its message."""
     try:
         return conv_output_size(size, window, stride, pad)
     except (ValueError, TypeError) as exc:
-        raise type(exc)(f"{what} does not fit along the {axis} ({params}): {exc}") from None
+        raise type(exc)(f"{what} does not work along the {axis} ({shapes}): {exc}") from None
 
 
 def conv_geometry(x, w, b, conv_param):
@@ -70,12 +70,10 @@ def conv_geometry(x, w, b, conv_param):
                 fix=f"Give one bias per filter: w holds {w.shape[0]} filters.")
     require_keys("conv_param", conv_param, ["stride", "pad"], example=CONV_PARAM_EXAMPLE)
     stride, pad = conv_param["stride"], conv_param["pad"]
-    params = f"input {x.shape[2]}x{x.shape[3]}, filter {w.shape[2]}x{w.shape[3]}, " \
-             f"stride {stride}, pad {pad}"
-    H_out = _output_side("height", x.shape[2], w.shape[2], stride, pad,
-                         what="the filter", params=params)
-    W_out = _output_side("width", x.shape[3], w.shape[3], stride, pad,
-                         what="the filter", params=params)
+    what = f"conv_param {dict(conv_param)}"
+    shapes = f"x is {x.shape[2]}x{x.shape[3]}, the filters are {w.shape[2]}x{w.shape[3]}"
+    H_out = _output_side("height", x.shape[2], w.shape[2], stride, pad, what=what, shapes=shapes)
+    W_out = _output_side("width", x.shape[3], w.shape[3], stride, pad, what=what, shapes=shapes)
     return x, w, b, int(stride), int(pad), H_out, W_out
 
 
@@ -96,11 +94,10 @@ def pool_geometry(x, pool_param):
     require_keys("pool_param", pool_param, ["pool_height", "pool_width", "stride"],
                  example=POOL_PARAM_EXAMPLE)
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    params = f"input {x.shape[2]}x{x.shape[3]}, window {ph}x{pw}, stride {stride}"
-    H_out = _output_side("height", x.shape[2], ph, stride, 0,
-                         what="the pooling window", params=params)
-    W_out = _output_side("width", x.shape[3], pw, stride, 0,
-                         what="the pooling window", params=params)
+    what = f"pool_param {dict(pool_param)}"
+    shapes = f"x is {x.shape[2]}x{x.shape[3]}"
+    H_out = _output_side("height", x.shape[2], ph, stride, 0, what=what, shapes=shapes)
+    W_out = _output_side("width", x.shape[3], pw, stride, 0, what=what, shapes=shapes)
     return x, int(ph), int(pw), int(stride), H_out, W_out
 
 
