@@ -102,6 +102,7 @@ class Value:
         def _backward():
             # add gate: distributes the upstream gradient unchanged
             ### BEGIN SOLUTION
+            # Hint: each input gets 1 * out.grad; use += since a value can feed many gates
             self.grad += 1.0 * out.grad
             other.grad += 1.0 * out.grad
             ### END SOLUTION
@@ -115,6 +116,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
+            # Hint: local gradients of a - b: 1 for a, -1 for b (accumulate with +=)
             self.grad += 1.0 * out.grad
             other.grad += -1.0 * out.grad
             ### END SOLUTION
@@ -129,6 +131,7 @@ class Value:
         def _backward():
             # mul gate: switches, each input gets the *other* input times upstream
             ### BEGIN SOLUTION
+            # Hint: mul is a switcher: each input's local gradient is the other input's data
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
             ### END SOLUTION
@@ -144,6 +147,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
+            # Hint: d(a/b)/da = 1/b and d(a/b)/db = -a/b**2, each times out.grad
             self.grad += (1.0 / other.data) * out.grad
             other.grad += (-self.data / other.data ** 2) * out.grad
             ### END SOLUTION
@@ -166,6 +170,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
+            # Hint: power rule: d(x**k)/dx = k * x**(k-1)
             self.grad += k * self.data ** (k - 1) * out.grad
             ### END SOLUTION
 
@@ -180,6 +185,7 @@ class Value:
         def _backward():
             # max gate: routes the whole upstream gradient to the input that won
             ### BEGIN SOLUTION
+            # Hint: out.grad goes to the input that won (self on a tie), 0 to the other
             self.grad += (1.0 if self.data >= other.data else 0.0) * out.grad
             other.grad += (1.0 if other.data > self.data else 0.0) * out.grad
             ### END SOLUTION
@@ -194,6 +200,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
+            # Hint: d(-x)/dx = -1
             self.grad += -1.0 * out.grad
             ### END SOLUTION
 
@@ -206,6 +213,7 @@ class Value:
         def _backward():
             # d/dx e^x = e^x, which the forward pass already computed
             ### BEGIN SOLUTION
+            # Hint: the local gradient of exp is exp(x) itself, already stored in out.data
             self.grad += out.data * out.grad
             ### END SOLUTION
 
@@ -217,6 +225,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
+            # Hint: d tanh(x)/dx = 1 - tanh(x)**2, and tanh(x) is out.data
             self.grad += (1.0 - out.data ** 2) * out.grad
             ### END SOLUTION
 
@@ -235,6 +244,7 @@ class Value:
         def _backward():
             # the sigmoid gate's local gradient is s (1 - s), at most 0.25
             ### BEGIN SOLUTION
+            # Hint: d s(x)/dx = s(x) (1 - s(x)), and s(x) is out.data
             self.grad += out.data * (1.0 - out.data) * out.grad
             ### END SOLUTION
 
@@ -247,6 +257,7 @@ class Value:
         def _backward():
             # gradient 1 where the input was positive, 0 elsewhere (0 at the kink)
             ### BEGIN SOLUTION
+            # Hint: local gradient 1 where the input was positive, else 0
             self.grad += (1.0 if self.data > 0 else 0.0) * out.grad
             ### END SOLUTION
 
