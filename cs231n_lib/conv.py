@@ -27,6 +27,7 @@ __all__ = [
     "max_pool_backward_naive",
     "conv_geometry",
     "pool_geometry",
+    "check_dout",
 ]
 
 CONV_PARAM_EXAMPLE = "{'stride': 1, 'pad': 1}"
@@ -101,8 +102,10 @@ def pool_geometry(x, pool_param):
     return x, int(ph), int(pw), int(stride), H_out, W_out
 
 
-def _check_dout(dout, expected_shape, layer: str):
-    dout = require_array("dout", dout, ndim=4, layout="(N, F, H_out, W_out)")
+def check_dout(dout, expected_shape, layer: str):
+    """Check that an upstream gradient has the shape of the forward pass's output."""
+    layout = "(N, F, H_out, W_out)" if layer == "conv" else "(N, C, H_out, W_out)"
+    dout = require_array("dout", dout, ndim=4, layout=layout)
     if dout.shape != tuple(expected_shape):
         raise ShapeError(f"dout has shape {dout.shape} but the {layer} forward pass produced "
                          f"an output of shape {tuple(expected_shape)}; pass the upstream "
@@ -180,7 +183,7 @@ def conv_backward_naive(dout, cache):
     """
     x, w, b, conv_param = cache
     x, w, b, stride, pad, H_out, W_out = conv_geometry(x, w, b, conv_param)
-    dout = _check_dout(dout, (x.shape[0], w.shape[0], H_out, W_out), "conv")
+    dout = check_dout(dout, (x.shape[0], w.shape[0], H_out, W_out), "conv")
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     dx, dw, db = None, None, None
@@ -264,7 +267,7 @@ def max_pool_backward_naive(dout, cache):
     """
     x, pool_param = cache[0], cache[1]  # the fast layer's cache also carries the output
     x, ph, pw, stride, H_out, W_out = pool_geometry(x, pool_param)
-    dout = _check_dout(dout, (x.shape[0], x.shape[1], H_out, W_out), "max-pool")
+    dout = check_dout(dout, (x.shape[0], x.shape[1], H_out, W_out), "max-pool")
     N, C, H, W = x.shape
     dx = None
     ### BEGIN SOLUTION
