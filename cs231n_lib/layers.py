@@ -3,8 +3,10 @@
 ``from cs231n_lib.layers import affine_forward, relu_backward, softmax_loss``
 works as in CS231n's assignments. The functions live in one module per
 lecture topic (``affine``, ``activations``, ``losses``, ``batchnorm``,
-``conv``); this module only re-exports them, so ``layers.relu_forward``
-*is* ``activations.relu_forward``.
+``conv``) and the sandwich layers in ``layer_utils``; this module only
+re-exports them, so ``layers.relu_forward`` *is* ``activations.relu_forward``.
+The fast conv and pooling layers stay in ``cs231n_lib.fast_layers``, as in
+CS231n.
 """
 
 from cs231n_lib.activations import (
@@ -36,6 +38,18 @@ from cs231n_lib.conv import (
     conv_forward_naive,
     max_pool_backward_naive,
     max_pool_forward_naive,
+)
+from cs231n_lib.layer_utils import (
+    affine_batchnorm_relu_backward,
+    affine_batchnorm_relu_forward,
+    affine_norm_activation_backward,
+    affine_norm_activation_forward,
+    affine_relu_backward,
+    affine_relu_forward,
+    conv_relu_backward,
+    conv_relu_forward,
+    conv_relu_pool_backward,
+    conv_relu_pool_forward,
 )
 from cs231n_lib.losses import softmax_loss, svm_loss
 
@@ -72,4 +86,15 @@ __all__ = [
     "conv_backward_naive",
     "max_pool_forward_naive",
     "max_pool_backward_naive",
+    # sandwich layers
+    "affine_relu_forward",
+    "affine_relu_backward",
+    "affine_batchnorm_relu_forward",
+    "affine_batchnorm_relu_backward",
+    "affine_norm_activation_forward",
+    "affine_norm_activation_backward",
+    "conv_relu_forward",
+    "conv_relu_backward",
+    "conv_relu_pool_forward",
+    "conv_relu_pool_backward",
 ]

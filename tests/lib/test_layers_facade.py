@@ -4,7 +4,7 @@ import pytest
 
 from cs231n_lib import layers
 
-# Every layer function issue 2 lists, with the topic module that implements it.
+# Every layer function issue 2 lists (sandwiches included), with the module that implements it.
 EXPECTED = {
     "affine": ["affine_forward", "affine_backward"],
     "activations": [
@@ -24,6 +24,12 @@ EXPECTED = {
     "conv": [
         "conv_forward_naive", "conv_backward_naive",
         "max_pool_forward_naive", "max_pool_backward_naive",
+    ],
+    "layer_utils": [
+        "affine_relu_forward", "affine_relu_backward",
+        "affine_batchnorm_relu_forward", "affine_batchnorm_relu_backward",
+        "conv_relu_forward", "conv_relu_backward",
+        "conv_relu_pool_forward", "conv_relu_pool_backward",
     ],
 }
 CASES = [(module, name) for module, names in EXPECTED.items() for name in names]
