@@ -1,0 +1,464 @@
+"""Export grades: a class CSV, Gradescope ``results.json`` files, per-student HTML feedback.
+
+* ``grades.csv``: one row per student; one column per notebook (its score in
+  nbgrader's gradebook, manual grades included), the total, the maximum, the
+  integrity flags and a per-student error column.
+* ``gradescope/<assignment>/<student>/results.json``: Gradescope's autograder
+  format, one test per autograded cell. Cells that carry hidden tests (an
+  nbgrader hidden-test region or a trusted probe) get the ``hidden_visibility``
+  (``after_published`` by default) and never show their output.
+* ``feedback/<student>/<assignment>/<notebook>.html`` (nbgrader's feedback
+  layout): the executed notebook with everything the student wrote escaped,
+  no active content at all, test cells shown as released (hidden-test source
+  stripped) and the outputs of hidden-test cells replaced by their points.
+
+Everything read from a submission is untrusted text: it is escaped, never
+rendered as HTML or Markdown, and images are only embedded as base64 PNG/JPEG.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import html
+import importlib.util
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.record import (
+    assignment_notebooks,
+    grade_cells,
+    gradebook_url,
+    load_records,
+    open_gradebook,
+)
+
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+MAX_OUTPUT_CHARS = 20_000
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class ExportReport:
+    """The files an export wrote."""
+
+    csv: Path | None = None
+    gradescope: list[Path] = field(default_factory=list)
+    feedback: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"wrote {self.csv}\nwrote {len(self.gradescope)} Gradescope results.json "
+                f"file(s)\nwrote {len(self.feedback)} HTML feedback file(s)")
+
+
+# --------------------------------------------------------------------------- hidden tests
+
+def strip_hidden(source: str) -> str:
+    """``source`` without its hidden-test regions (markers included)."""
+    out, hiding = [], False
+    for line in source.splitlines(keepends=True):
+        if line.strip() == HIDDEN_BEGIN:
+            hiding = True
+        elif line.strip() == HIDDEN_END and hiding:
+            hiding = False
+        elif not hiding:
+            out.append(line)
+    return "".join(out)
+
+
+def _hidden_lines(source: str) -> list[str]:
+    lines, hiding = [], False
+    for line in source.splitlines():
+        if line.strip() == HIDDEN_BEGIN:
+            hiding = True
+        elif line.strip() == HIDDEN_END:
+            hiding = False
+        elif hiding and len(line.strip()) >= 8:
+            lines.append(line.strip())
+    return lines
+
+
+def _probe_grade_ids(course: Path, assignment: str) -> set[str]:
+    """grade_ids decided by trusted probes (``<course>/probes/<assignment>.py``)."""
+    path = course / "probes" / f"{assignment}.py"
+    if not path.is_file():
+        return set()
+    try:
+        spec = importlib.util.spec_from_file_location(f"_probes_{assignment}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return {p.grade_id for p in getattr(module, "PROBES", [])}
+    except Exception:  # an unloadable probe file still hides every grade cell's output
+        return {c["grade_id"] for nb in assignment_notebooks(course, assignment).values()
+                for c in grade_cells(nb)}
+
+
+@dataclass
+class AssignmentInfo:
+    """What the trusted side knows about an assignment's notebooks."""
+
+    notebooks: dict[str, dict]                 # name -> source notebook JSON
+    locked: dict[str, dict[str, str]]          # name -> grade_id -> shown source
+    hidden_ids: set[str]                       # grade_ids with hidden tests
+    hidden_lines: list[str]                    # lines that must not appear anywhere
+    points: dict[str, dict[str, float]]        # name -> grade_id -> max points
+
+    @classmethod
+    def load(cls, course: Path, assignment: str) -> AssignmentInfo:
+        notebooks = assignment_notebooks(course, assignment)
+        locked, hidden, lines, points = {}, set(_probe_grade_ids(course, assignment)), [], {}
+        for name, nb in notebooks.items():
+            locked[name] = {}
+            points[name] = {c["grade_id"]: c["points"] for c in grade_cells(nb)}
+            for cell in nb.get("cells", []):
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                source = _text(cell.get("source", ""))
+                gid = meta.get("grade_id")
+                if HIDDEN_BEGIN in source:
+                    if gid:
+                        hidden.add(gid)
+                    lines += _hidden_lines(source)
+                if gid and meta.get("locked") and not meta.get("solution"):
+                    locked[name][gid] = strip_hidden(source)
+        return cls(notebooks, locked, hidden, lines, points)
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+# --------------------------------------------------------------------------- CSV
+
+def _notebook_columns(gb, assignments: Iterable[str]) -> list[tuple[str, str, str]]:
+    cols = []
+    for a in sorted(assignments):
+        try:
+            notebooks = sorted(nb.name for nb in gb.find_assignment(a).notebooks)
+        except Exception:
+            continue
+        for nb in notebooks:
+            cols.append((a, nb, a if nb == a else f"{a}/{nb}"))
+    return cols
+
+
+def export_csv(course: str | os.PathLike, dest: str | os.PathLike, *,
+               assignments: Iterable[str] | None = None, db: str | None = None) -> Path:
+    """Write the class CSV; return its path."""
+    from nbgrader.api import MissingEntry
+
+    course, dest = Path(course), Path(dest)
+    records = {}
+    for rec in load_records(course):
+        records.setdefault(rec["student"], []).append(rec)
+    with open_gradebook(gradebook_url(course, db)) as gb:
+        names = list(assignments) if assignments else [a.name for a in gb.assignments]
+        columns = _notebook_columns(gb, names)
+        students = sorted({s.id for s in gb.students} | set(records))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with dest.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["student_id", *[c[2] for c in columns], "total", "max_total",
+                             "flags", "errors"])
+            for student in students:
+                row, total, max_total = [student], 0.0, 0.0
+                for a, nb, _ in columns:
+                    try:
+                        sub = gb.find_submission_notebook(nb, a, student)
+                        score, top = float(sub.score or 0.0), float(sub.max_score or 0.0)
+                    except MissingEntry:
+                        score, top = 0.0, float(gb.find_notebook(nb, a).max_score or 0.0)
+                    row.append(_num(score))
+                    total += score
+                    max_total += top
+                recs = [r for r in records.get(student, []) if r["assignment"] in names]
+                flags = sorted({f"{r['assignment']}: {_flag_text(f)}" for r in recs
+                                for f in _all_flags(r)})
+                errors = [f"{r['assignment']}: {r.get('error')}" for r in recs
+                          if r.get("status") != "graded"]
+                writer.writerow([*row, _num(total), _num(max_total), "; ".join(flags),
+                                 "; ".join(_one_line(e) for e in errors)])
+    return dest
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _flag_text(flag) -> str:
+    if isinstance(flag, Mapping):
+        return _one_line(flag.get("message") or flag.get("kind") or json.dumps(flag))
+    return _one_line(flag)
+
+
+def _all_flags(record: Mapping) -> list:
+    flags = list(record.get("flags") or [])
+    for row in record.get("cells") or []:
+        flags += [f"{row.get('grade_id')}: {_flag_text(f)}" for f in row.get("flags") or []]
+    return flags
+
+
+# --------------------------------------------------------------------------- Gradescope
+
+def gradescope_results(record: Mapping, info: AssignmentInfo, *,
+                       hidden_visibility: str = "after_published",
+                       executed: Mapping[str, dict] | None = None) -> dict:
+    """One submission in Gradescope's ``results.json`` format."""
+    if hidden_visibility not in VISIBILITIES:
+        raise ValueError(f"hidden_visibility must be one of {VISIBILITIES}; "
+                         f"got {hidden_visibility!r}.")
+    rows = {r["grade_id"]: r for r in record.get("cells") or []}
+    graded = record.get("status") == "graded"
+    tests = []
+    number = 0
+    for name, cells in info.points.items():
+        for gid, max_points in cells.items():
+            autograded = gid in info.locked.get(name, {})
+            if not autograded:
+                continue  # written answers are graded by hand, not by Gradescope
+            number += 1
+            row = rows.get(gid, {})
+            score = float(row.get("points") or 0.0) if graded else 0.0
+            hidden = gid in info.hidden_ids
+            if hidden:
+                output = ("This question includes hidden tests; their details are not shown. "
+                          f"Points: {_num(score)} / {_num(max_points)}.")
+            elif not graded:
+                output = "Not graded: " + _one_line(record.get("error") or "unknown error")
+            else:
+                output = _cell_error_text((executed or {}).get(name), gid, info) or (
+                    "Passed." if score >= max_points else "Failed.")
+            tests.append({
+                "name": gid, "number": str(number), "score": score,
+                "max_score": float(max_points),
+                "status": "passed" if score >= max_points > 0 else "failed",
+                "output": output,
+                "visibility": hidden_visibility if hidden else "visible",
+            })
+    result = {
+        "score": sum(t["score"] for t in tests),
+        "tests": tests,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+    }
+    timings = record.get("timings") or {}
+    seconds = timings.get("total") or timings.get("worker_seconds")
+    if isinstance(seconds, (int, float)):
+        result["execution_time"] = float(seconds)
+    if not graded:
+        result["output"] = "This submission could not be graded: " + _one_line(
+            record.get("error") or "unknown error")
+    return result
+
+
+def _cell_error_text(nb: Mapping | None, grade_id: str, info: AssignmentInfo) -> str:
+    """The error a visible test cell raised, as plain text (hidden lines redacted)."""
+    if not nb:
+        return ""
+    for cell in nb.get("cells", []):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") != grade_id:
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                text = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
+                return _redact(_ANSI.sub("", text), info.hidden_lines)[:2000]
+    return ""
+
+
+# --------------------------------------------------------------------------- HTML
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;}
+pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.5rem;margin:0;}
+.cell{border-left:4px solid #ddd;margin:1rem 0;padding-left:.75rem;}
+.code pre.src{background:#eef;} .out pre{background:#fff;border:1px solid #eee;}
+.points{font-weight:bold;margin:.25rem 0;} .ok{color:#176f2c;} .bad{color:#a4161a;}
+.note{color:#555;font-style:italic;} table{border-collapse:collapse;}
+td,th{border:1px solid #ccc;padding:.2rem .6rem;text-align:left;}
+"""
+# No scripts, no remote content, no forms: only inline style and data: images.
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def _redact(text: str, hidden_lines: list[str]) -> str:
+    for line in hidden_lines:
+        if line in text:
+            text = text.replace(line, "[hidden test]")
+    return text
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _image(out: Mapping) -> str:
+    data = out.get("data", {})
+    for mime in ("image/png", "image/jpeg"):
+        raw = data.get(mime)
+        if not raw:
+            continue
+        raw = "".join(raw) if isinstance(raw, list) else str(raw)
+        raw = "".join(raw.split())
+        try:
+            base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            return ""
+        return f'<img alt="figure" src="data:{mime};base64,{raw}">'
+    return ""
+
+
+def _outputs_html(outputs: list, hidden_lines: list[str]) -> str:
+    parts, used = [], 0
+    for out in outputs or []:
+        kind = out.get("output_type")
+        if kind == "stream":
+            text = _text(out.get("text", ""))
+        elif kind == "error":
+            text = _ANSI.sub("", "\n".join(out.get("traceback") or [])) or \
+                f"{out.get('ename')}: {out.get('evalue')}"
+        elif kind in ("execute_result", "display_data"):
+            img = _image(out)
+            if img:
+                parts.append(img)
+                continue
+            text = _text(out.get("data", {}).get("text/plain", ""))
+        else:
+            continue
+        text = _redact(text, hidden_lines)
+        if used + len(text) > MAX_OUTPUT_CHARS:
+            text = text[:max(0, MAX_OUTPUT_CHARS - used)] + "\n[output truncated]"
+        used += len(text)
+        if text:
+            parts.append(f"<pre>{_esc(text)}</pre>")
+        if used >= MAX_OUTPUT_CHARS:
+            break
+    return "".join(parts)
+
+
+def feedback_html(record: Mapping, info: AssignmentInfo, notebook_name: str,
+                  executed: Mapping | None) -> str:
+    """The feedback page of one notebook of one submission."""
+    student, assignment = record["student"], record["assignment"]
+    rows = {r["grade_id"]: r for r in record.get("cells") or []}
+    graded = record.get("status") == "graded"
+    locked = info.locked.get(notebook_name, {})
+    maxes = info.points.get(notebook_name, {})
+    auto = [(gid, (float(rows.get(gid, {}).get("points") or 0.0) if graded else 0.0), mx)
+            for gid, mx in maxes.items() if gid in locked]
+    body = [f"<h1>{_esc(assignment)} / {_esc(notebook_name)}: feedback for {_esc(student)}</h1>"]
+    if not graded:
+        body.append(f'<p class="bad">This submission could not be graded: '
+                    f'{_esc(str(record.get("error") or "unknown error"))}</p>')
+    body.append("<table><tr><th>question</th><th>points</th></tr>")
+    for gid, got, mx in auto:
+        body.append(f"<tr><td>{_esc(gid)}</td><td>{_num(got)} / {_num(mx)}</td></tr>")
+    total = sum(g for _, g, _ in auto)
+    body.append(f"<tr><th>autograded total</th><th>{_num(total)} / "
+                f"{_num(sum(m for _, _, m in auto))}</th></tr></table>")
+    written = [gid for gid in maxes if gid not in locked]
+    if written:
+        body.append(f'<p class="note">Written answers ({_esc(", ".join(written))}) '
+                    "are graded by hand.</p>")
+    for cell in (executed or {}).get("cells", []):
+        body.append(_cell_html(cell, info, locked, rows, maxes, graded))
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            f"<title>{_esc(assignment)}: {_esc(student)}</title>"
+            f"<style>{_STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _cell_html(cell: Mapping, info: AssignmentInfo, locked: Mapping[str, str],
+               rows: Mapping, maxes: Mapping, graded: bool) -> str:
+    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    if gid in locked:
+        source = locked[gid]  # the instructor's cell as released, never the submitted one
+    else:
+        source = _redact(_text(cell.get("source", "")), info.hidden_lines)
+    kind = "code" if cell.get("cell_type") == "code" else "text"
+    parts = [f'<div class="cell {kind}">']
+    if gid in maxes and gid in locked:
+        got = float(rows.get(gid, {}).get("points") or 0.0) if graded else 0.0
+        ok = "ok" if got >= maxes[gid] else "bad"
+        parts.append(f'<div class="points {ok}">{_esc(gid)}: {_num(got)} / '
+                     f"{_num(maxes[gid])}</div>")
+    parts.append(f'<pre class="src">{_esc(source)}</pre>')
+    if kind == "code":
+        if gid in info.hidden_ids:
+            parts.append('<p class="note">This cell includes hidden tests; its output is '
+                         "not shown.</p>")
+        else:
+            outs = _outputs_html(cell.get("outputs", []), info.hidden_lines)
+            if outs:
+                parts.append(f'<div class="out">{outs}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- all of it
+
+def _executed_notebooks(course: Path, record: Mapping) -> dict[str, dict]:
+    folder = course / "autograded" / record["student"] / record["assignment"]
+    out = {}
+    for name in record.get("notebook_files") or []:
+        try:
+            out[Path(name).stem] = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def export_all(course: str | os.PathLike, *, to: str | os.PathLike | None = None,
+               assignments: Iterable[str] | None = None, db: str | None = None,
+               hidden_visibility: str = "after_published", csv_file: bool = True,
+               gradescope: bool = True, feedback: bool = True) -> ExportReport:
+    """Write the CSV, Gradescope files and HTML feedback for graded submissions.
+
+    Parameters
+    ----------
+    course : path
+        The course root.
+    to : path, optional
+        Folder for ``grades.csv`` and ``gradescope/`` (default ``<course>/exports``).
+        Feedback always goes to ``<course>/feedback/`` so nbgrader's
+        ``release_feedback`` can hand it out.
+    assignments : iterable of str, optional
+        Only these assignments (default: all in the gradebook).
+    """
+    course = Path(course)
+    out = Path(to) if to else course / "exports"
+    wanted = set(assignments) if assignments else None
+    report = ExportReport()
+    if csv_file:
+        report.csv = export_csv(course, out / "grades.csv", assignments=assignments, db=db)
+    infos: dict[str, AssignmentInfo] = {}
+    for record in load_records(course):
+        a = record["assignment"]
+        if wanted is not None and a not in wanted:
+            continue
+        info = infos.setdefault(a, AssignmentInfo.load(course, a))
+        executed = _executed_notebooks(course, record)
+        if gradescope:
+            path = out / "gradescope" / a / record["student"] / "results.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(gradescope_results(
+                record, info, hidden_visibility=hidden_visibility, executed=executed),
+                indent=1), encoding="utf-8")
+            report.gradescope.append(path)
+        if feedback:
+            for name in info.notebooks or executed or {a: None}:
+                path = course / "feedback" / record["student"] / a / f"{name}.html"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(feedback_html(record, info, name, executed.get(name)),
+                                encoding="utf-8")
+                report.feedback.append(path)
+    return report

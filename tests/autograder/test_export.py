@@ -1,0 +1,119 @@
+"""export: class CSV columns, Gradescope's results.json schema, feedback that hides hidden tests."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from pipeline_helpers import ASSIGNMENT, HIDDEN_LINE, fake_grade, make_course, submit
+
+from autograder.export import export_all, gradescope_results, strip_hidden
+from autograder.record import Recorder
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold** [l](javascript:1)'
+
+
+def _graded_course(tmp_path):
+    course = make_course(tmp_path)
+    with Recorder(course) as rec:
+        for student, fake in {"alice": {"print": HOSTILE + "\n" + HIDDEN_LINE},
+                              "bob": {"points": {"test_affine": 2}, "flags": ["tampered"]},
+                              "carol": {"error": "malformed notebook JSON"}}.items():
+            submit(course, student, fake)
+            result = fake_grade(str(course), ASSIGNMENT, student)
+            result.update(student=student, assignment=ASSIGNMENT)
+            rec.record(result)
+    return course
+
+
+SAFE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "p", "table", "tr", "th",
+             "td", "div", "pre", "img"}
+
+
+def _markup(page: str) -> tuple[set[str], set[str]]:
+    """Every tag and attribute name a browser would see in ``page``."""
+    from html.parser import HTMLParser
+
+    tags, attributes = set(), set()
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.add(tag)
+            attributes.update(name for name, _ in attrs)
+
+    Collect().feed(page)
+    return tags, attributes
+
+
+def test_strip_hidden():
+    src = "a = 1\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS\nb = 2\n"
+    assert strip_hidden(src) == "a = 1\nb = 2\n"
+    assert strip_hidden("x\n### BEGIN HIDDEN TESTS\nnever closed\n") == "x\n"
+
+
+def test_csv_one_row_per_student_with_errors(tmp_path):
+    course = _graded_course(tmp_path)
+    report = export_all(course, gradescope=False, feedback=False)
+    with report.csv.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["student_id", ASSIGNMENT, "total", "max_total", "flags", "errors"]
+    by = {r["student_id"]: r for r in rows}
+    assert set(by) == {"alice", "bob", "carol"}
+    assert (by["alice"][ASSIGNMENT], by["alice"]["total"], by["alice"]["max_total"]) == (
+        "5", "5", "6")
+    assert by["bob"]["total"] == "2" and "tampered" in by["bob"]["flags"]
+    assert by["carol"]["total"] == "0"
+    assert by["carol"]["errors"] == f"{ASSIGNMENT}: malformed notebook JSON"
+    assert by["alice"]["errors"] == ""
+
+
+def test_gradescope_schema_and_hidden_visibility(tmp_path):
+    course = _graded_course(tmp_path)
+    report = export_all(course, csv_file=False, feedback=False, hidden_visibility="hidden")
+    files = {p.parent.name: json.loads(p.read_text()) for p in report.gradescope}
+    assert set(files) == {"alice", "bob", "carol"}
+    for result in files.values():
+        assert set(result) >= {"score", "tests"}
+        for test in result["tests"]:
+            assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
+            assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
+            assert HIDDEN_LINE not in test["output"]
+    tests = {t["name"]: t for t in files["bob"]["tests"]}
+    assert set(tests) == {"test_affine", "test_graph"}  # the written answer is not autograded
+    assert tests["test_affine"]["visibility"] == "visible"
+    assert tests["test_graph"]["visibility"] == "hidden"
+    assert (tests["test_affine"]["score"], tests["test_graph"]["score"]) == (2.0, 0.0)
+    assert files["bob"]["score"] == 2.0 and files["alice"]["score"] == 5.0
+    assert "malformed notebook JSON" in files["carol"]["output"]
+
+
+def test_gradescope_rejects_unknown_visibility(tmp_path):
+    import pytest
+
+    from autograder.export import AssignmentInfo
+
+    course = make_course(tmp_path, gradebook=False)
+    with pytest.raises(ValueError, match="after_published"):
+        gradescope_results({"status": "graded"}, AssignmentInfo.load(course, ASSIGNMENT),
+                           hidden_visibility="later")
+
+
+def test_feedback_hides_hidden_tests_and_escapes_student_text(tmp_path):
+    course = _graded_course(tmp_path)
+    report = export_all(course, csv_file=False, gradescope=False)
+    pages = {p.parts[-3]: p.read_text() for p in report.feedback}
+    assert set(pages) == {"alice", "bob", "carol"}
+    assert all(p.parts[-4] == "feedback" and p.name == f"{ASSIGNMENT}.html"
+               for p in report.feedback)
+    alice = pages["alice"]
+    assert HIDDEN_LINE not in alice and "BEGIN HIDDEN TESTS" not in alice
+    tags, attributes = _markup(alice)
+    assert tags <= SAFE_TAGS, tags - SAFE_TAGS
+    assert not any(a.startswith("on") for a in attributes)
+    assert "&lt;script&gt;" in alice  # the student's text is shown, escaped
+    assert "Content-Security-Policy" in alice
+    assert "assert double(2) == 4" in alice  # visible tests are shown as released
+    assert "test_graph: 3 / 3" in alice and "hidden tests" in alice
+    assert "could not be graded" in pages["carol"] and "malformed notebook JSON" in pages["carol"]
+    for page in pages.values():
+        assert HIDDEN_LINE not in page
