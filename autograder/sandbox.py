@@ -348,7 +348,7 @@ def copy_out(src_root: str, names: Sequence[str], dest_root: str, max_bytes: int
     try:
         for name in names:
             try:
-                fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root_fd)
+                fd = _open_dir_nofollow(root_fd, name)
             except OSError:
                 notes.append(f"no folder {name} to copy back")
                 continue
@@ -359,6 +359,22 @@ def copy_out(src_root: str, names: Sequence[str], dest_root: str, max_bytes: int
     finally:
         os.close(root_fd)
     return notes
+
+
+def _open_dir_nofollow(root_fd: int, rel: str) -> int:
+    """Open ``rel`` under ``root_fd`` refusing a symlink at every component."""
+    fd = os.dup(root_fd)
+    try:
+        for part in [p for p in rel.split("/") if p not in ("", ".")]:
+            if part == "..":
+                raise OSError(errno.EINVAL, f"'..' in {rel!r}")
+            nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 # ---------------------------------------------------------------------------
@@ -540,7 +556,7 @@ def _init_main() -> int:
             status["signal"] = os.WTERMSIG(main_status)
         if not timed_out:
             status["ended"] = _ended(status["exit_code"], status["signal"])
-    status["copy_notes"] = copy_out(cfg["workdir"], cfg["writable"], result_dir,
+    status["copy_notes"] = copy_out(cfg["workdir"], cfg["collect"], result_dir,
                                     cfg["disk_bytes"])
     _write_status(result_dir, status)
     return 0
@@ -633,7 +649,8 @@ def _rlimits(limits: Limits, with_nproc: bool) -> dict[str, int]:
 
 
 def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = Limits(), *,
-                  writable: Sequence[str] = ("rw",), cwd: str | None = None,
+                  writable: Sequence[str] = ("rw",), collect: Sequence[str] | None = None,
+                  cwd: str | None = None,
                   hide: Sequence[str] = (), expose: Sequence[str] = (),
                   env: Mapping[str, str] | None = None,
                   result_dir: str | None = None) -> SandboxResult:
@@ -653,8 +670,11 @@ def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = Limits(), 
         ``disk_bytes``, ``output_bytes`` (stdout/stderr tails) and
         ``network`` apply here; ``cell_seconds`` is for the command itself.
     writable : sequence of str
-        Subfolders of ``workdir`` the command may write; they are copied to
-        ``result_dir`` when it ends (regular files only, links never followed).
+        Subfolders of ``workdir`` the command may write.
+    collect : sequence of str, optional
+        Folders (relative to ``workdir``, default ``writable``) copied to
+        ``result_dir`` when the command ends: regular files only, links never
+        followed, at most ``limits.disk_bytes`` in all.
     cwd : str, optional
         Working directory of the command (default ``workdir/writable[0]``).
     hide : sequence of str
@@ -681,18 +701,20 @@ def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = Limits(), 
     env = dict(env) if env is not None else {
         "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
         "HOME": cwd, "LANG": "C.UTF-8"}
+    collect = list(collect) if collect is not None else list(writable)
     if namespaces_available():
-        return _run_namespaced(list(argv), workdir, limits, list(writable), cwd, list(hide),
-                               list(expose), env, result_dir)
-    return _run_fallback(list(argv), workdir, limits, list(writable), cwd, env, result_dir)
+        return _run_namespaced(list(argv), workdir, limits, list(writable), collect, cwd,
+                               list(hide), list(expose), env, result_dir)
+    return _run_fallback(list(argv), workdir, limits, list(writable), collect, cwd, env,
+                         result_dir)
 
 
-def _run_namespaced(argv, workdir, limits, writable, cwd, hide, expose, env,
+def _run_namespaced(argv, workdir, limits, writable, collect, cwd, hide, expose, env,
                     result_dir) -> SandboxResult:
     with private_uid() as uid:
         cfg = {
             "argv": argv, "env": env, "cwd": cwd, "uid": uid, "workdir": workdir,
-            "writable": writable, "result_dir": result_dir,
+            "writable": writable, "collect": collect, "result_dir": result_dir,
             "hide": [os.path.realpath(p) for p in hide],
             "expose": interpreter_paths() + [os.path.realpath(p) for p in expose],
             "network": limits.network, "disk_bytes": int(limits.disk_bytes),
@@ -776,7 +798,8 @@ def _describe_namespaced(limits: Limits, uid: int, setup: dict) -> dict:
     }
 
 
-def _run_fallback(argv, workdir, limits, writable, cwd, env, result_dir) -> SandboxResult:
+def _run_fallback(argv, workdir, limits, writable, collect, cwd, env,
+                  result_dir) -> SandboxResult:
     """Without root or namespaces: process group, rlimits, timeouts."""
     for name in writable:
         os.makedirs(os.path.join(workdir, name), exist_ok=True)
@@ -810,7 +833,7 @@ def _run_fallback(argv, workdir, limits, writable, cwd, env, result_dir) -> Sand
     code = proc.returncode
     exit_code, sig = (code, None) if code >= 0 else (None, -code)
     ended = "timeout" if timed_out else _ended(exit_code, sig)
-    notes = copy_out(workdir, writable, result_dir, limits.disk_bytes)
+    notes = copy_out(workdir, collect, result_dir, limits.disk_bytes)
     return SandboxResult(ended, exit_code, sig, wall, out.text(), err.text(), result_dir, None,
                          _describe_fallback(limits), note="; ".join(notes))
 

@@ -1,0 +1,360 @@
+"""Trusted verdicts: decide points from what the sandbox left, trusting none of it.
+
+The sandboxed runner leaves ``outputs.npz`` (each probe's outputs on the
+student's library), ``errors.json`` (each failed probe's traceback) and the
+executed notebook. This module reads them with size caps, never follows a
+link, never unpickles (``allow_pickle=False``, object and structured dtypes
+refused before any allocation), and treats every surprise (wrong types,
+missing keys, NaN, shapes that differ from the reference's) as that probe
+failing with a note that says why.
+
+Points of a test cell (a code cell with ``grade: true`` and no solution):
+
+* the cell has probes: full points when every probe passes, else zero. The
+  nbgrader-style notebook score (zero when the executed cell shows an error)
+  is kept as ``notebook_points``; when it disagrees, the row and the result
+  carry an integrity flag for the instructor.
+* the cell has no probe (the contract says every test cell of library code
+  has one, so this is a notebook-only question): the points are the
+  notebook score, marked ``trusted: False`` with an ``unverified`` flag,
+  because they come from a process that ran student code. ``grade_cells``
+  takes ``unprobed="zero"`` to give such cells nothing instead.
+
+Manually graded cells (``grade`` with ``solution``, or markdown) get a row
+with ``points: None`` and ``kind: "manual"``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import stat
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SEP = "::"  # between a probe's name and an output's key (as the runner writes them)
+NUMERIC_KINDS = "biufc"
+MiB = 1024 * 1024
+
+
+class UntrustedFileError(ValueError):
+    """A file from the sandbox is missing, too large, or not what it claims to be."""
+
+
+# ---------------------------------------------------------------------------
+# Reading files from the sandbox.
+
+def read_capped(folder: str | os.PathLike, name: str, max_bytes: int) -> bytes:
+    """Read ``folder/name`` if it is a regular file of at most ``max_bytes``.
+
+    The file is opened relative to a descriptor of ``folder`` with
+    ``O_NOFOLLOW`` (a symlink planted by student code is refused, not
+    followed), and must have a single link.
+    """
+    if "/" in name or name in ("", ".", ".."):
+        raise UntrustedFileError(f"{name!r} is not a plain file name")
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise UntrustedFileError(f"no folder {folder}: {exc.strerror}") from None
+    try:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+        except OSError as exc:
+            raise UntrustedFileError(f"{name}: {exc.strerror}") from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+                raise UntrustedFileError(f"{name} is not a regular file")
+            if st.st_size > max_bytes:
+                raise UntrustedFileError(f"{name} is {st.st_size} bytes, over the cap of "
+                                         f"{max_bytes}")
+            chunks, total = [], 0
+            while True:
+                chunk = os.read(fd, MiB)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > max_bytes:
+                    raise UntrustedFileError(f"{name} grew over the cap of {max_bytes} bytes")
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(dir_fd)
+
+
+def load_npz(data: bytes, *, max_entry_bytes: int = 64 * MiB,
+             max_total_bytes: int = 256 * MiB, max_entries: int = 10_000
+             ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Arrays of an untrusted ``.npz``, each checked before it is allocated.
+
+    Returns ``(arrays, bad)``: ``bad`` maps each refused entry to the reason.
+    Raises UntrustedFileError when the file as a whole is unusable.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise UntrustedFileError(f"not an .npz archive ({exc})") from None
+    if len(infos) > max_entries:
+        raise UntrustedFileError(f"{len(infos)} entries, over the cap of {max_entries}")
+    arrays: dict[str, np.ndarray] = {}
+    bad: dict[str, str] = {}
+    total = 0
+    for info in infos:
+        key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        try:
+            if not info.filename.endswith(".npy"):
+                raise UntrustedFileError("not a .npy entry")
+            if info.file_size > max_entry_bytes:
+                raise UntrustedFileError(f"{info.file_size} bytes, over the cap")
+            with zf.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+                elif version == (2, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+                else:
+                    raise UntrustedFileError(f"unsupported .npy version {version}")
+                if dtype.hasobject or dtype.fields is not None or dtype.kind not in NUMERIC_KINDS:
+                    raise UntrustedFileError(f"dtype {dtype} is not a plain number type")
+                nbytes = math.prod(shape) * dtype.itemsize
+                if nbytes > max_entry_bytes or nbytes > info.file_size:
+                    raise UntrustedFileError(f"declares {nbytes} bytes of data, more than "
+                                             "the cap or than the entry holds")
+                if total + nbytes > max_total_bytes:
+                    raise UntrustedFileError("over the total size cap")
+            with zf.open(info) as fh:
+                arr = np.lib.format.read_array(fh, allow_pickle=False)
+            total += arr.nbytes
+            arrays[key] = arr
+        except (UntrustedFileError, ValueError, OSError, EOFError, zipfile.BadZipFile,
+                RuntimeError, TypeError, OverflowError, MemoryError) as exc:
+            bad[key] = f"unreadable output {key!r}: {exc}"
+    return arrays, bad
+
+
+def load_errors(data: bytes, max_note: int = 4000) -> dict[str, str]:
+    """``errors.json`` as ``{probe name: message}``; anything else is dropped."""
+    try:
+        raw = json.loads(data.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k)[:200]: str(v)[-max_note:] for k, v in raw.items() if isinstance(k, str)}
+
+
+# ---------------------------------------------------------------------------
+# Comparing probe outputs.
+
+def plain_outputs(result) -> dict[str, np.ndarray]:
+    """A probe's return value as ``{key: numeric ndarray}`` (reference side)."""
+    if not isinstance(result, Mapping):
+        raise TypeError(f"a probe must return a dict, got {type(result).__name__}")
+    out = {}
+    for key, value in result.items():
+        arr = np.asarray(value)
+        if arr.dtype.hasobject or arr.dtype.kind not in NUMERIC_KINDS:
+            raise TypeError(f"output {key!r} has dtype {arr.dtype}, not a number type")
+        out[str(key)] = arr
+    return out
+
+
+def rel_error(x: np.ndarray, y: np.ndarray) -> float:
+    """CS231n's relative error ``max |x - y| / max(1e-8, |x| + |y|)``, in float64."""
+    x = np.asarray(x, dtype=np.complex128 if np.iscomplexobj(x) else np.float64)
+    y = np.asarray(y, dtype=np.complex128 if np.iscomplexobj(y) else np.float64)
+    if x.size == 0:
+        return 0.0
+    with np.errstate(all="ignore"):
+        err = np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))
+    return float(np.max(err))
+
+
+def compare_outputs(reference: Mapping[str, np.ndarray], student: Mapping[str, np.ndarray],
+                    rtol: float) -> tuple[bool, str]:
+    """Do the student's outputs match the reference's within ``rtol``?"""
+    for key, ref in reference.items():
+        if key not in student:
+            return False, f"output {key!r} is missing"
+        got = student[key]
+        if not isinstance(got, np.ndarray) or got.dtype.hasobject or (
+                got.dtype.kind not in NUMERIC_KINDS):
+            return False, f"output {key!r} is not a numeric array"
+        if got.shape != ref.shape:
+            return False, f"output {key!r} has shape {got.shape}, expected {ref.shape}"
+        if np.iscomplexobj(got) and not np.iscomplexobj(ref):
+            return False, f"output {key!r} is complex, expected real numbers"
+        with np.errstate(all="ignore"):
+            finite = bool(np.all(np.isfinite(got)))
+        if not finite and bool(np.all(np.isfinite(ref))):
+            return False, f"output {key!r} holds NaN or infinity"
+        err = rel_error(ref, got)
+        if not (err <= rtol):
+            return False, f"output {key!r}: relative error {err:.3g} > {rtol:g}"
+    return True, ""
+
+
+@dataclass
+class ProbeVerdict:
+    """One probe's outcome, as plain data."""
+
+    name: str
+    grade_id: str
+    passed: bool
+    note: str = ""
+
+
+def judge_probes(probes: Sequence, reference: Mapping[str, dict | Exception],
+                 student_arrays: Mapping[str, np.ndarray], student_bad: Mapping[str, str],
+                 student_errors: Mapping[str, str], missing_note: str = ""
+                 ) -> list[ProbeVerdict]:
+    """Compare every probe's student outputs with the reference outputs."""
+    verdicts = []
+    for probe in probes:
+        ref = reference.get(probe.name)
+        if isinstance(ref, Exception) or ref is None:
+            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
+                                         f"the reference failed on this probe: {ref!r}"))
+            continue
+        prefix = probe.name + SEP
+        mine = {k[len(prefix):]: v for k, v in student_arrays.items() if k.startswith(prefix)}
+        bad = [v for k, v in student_bad.items() if k.startswith(prefix)]
+        if probe.name in student_errors:
+            note = "raised: " + _last_line(student_errors[probe.name])
+            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False, note))
+            continue
+        if bad:
+            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False, bad[0]))
+            continue
+        if not mine:
+            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
+                                         missing_note or "no output came back"))
+            continue
+        passed, note = compare_outputs(ref, mine, probe.rtol)
+        verdicts.append(ProbeVerdict(probe.name, probe.grade_id, passed, note))
+    return verdicts
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:500] if lines else text[:500]
+
+
+# ---------------------------------------------------------------------------
+# Notebook scores and cell rows.
+
+def nbgrader_meta(cell: Mapping) -> dict:
+    meta = cell.get("metadata") if isinstance(cell, Mapping) else None
+    nbg = meta.get("nbgrader") if isinstance(meta, Mapping) else None
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def grade_cells_of(nb: Mapping) -> list[dict]:
+    """The grade cells of a (trusted, source) notebook, in order."""
+    out = []
+    for cell in nb.get("cells", []):
+        meta = nbgrader_meta(cell)
+        if meta.get("grade") and meta.get("grade_id"):
+            manual = cell.get("cell_type") != "code" or bool(meta.get("solution"))
+            out.append({"grade_id": meta["grade_id"], "max_points": float(meta.get("points", 0)),
+                        "kind": "manual" if manual else "test"})
+    return out
+
+
+def notebook_scores(executed: Mapping | None, grade_cells: Sequence[dict]
+                    ) -> dict[str, tuple[float, str]]:
+    """nbgrader-style score of each test cell in the executed notebook.
+
+    A test cell earns its points when it ran and shows no error output; a
+    cell missing from the notebook or never executed earns zero.
+    """
+    found: dict[str, Mapping] = {}
+    cells = executed.get("cells", []) if isinstance(executed, Mapping) else []
+    for cell in cells if isinstance(cells, list) else []:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if isinstance(gid, str) and gid not in found:
+            found[gid] = cell
+    scores = {}
+    for gc in grade_cells:
+        if gc["kind"] != "test":
+            continue
+        cell = found.get(gc["grade_id"])
+        if cell is None:
+            scores[gc["grade_id"]] = (0.0, "missing from the executed notebook")
+            continue
+        outputs = cell.get("outputs")
+        outputs = outputs if isinstance(outputs, list) else []
+        if any(isinstance(o, Mapping) and o.get("output_type") == "error" for o in outputs):
+            scores[gc["grade_id"]] = (0.0, "error output")
+        elif cell.get("execution_count") is None:
+            scores[gc["grade_id"]] = (0.0, "not executed")
+        else:
+            scores[gc["grade_id"]] = (gc["max_points"], "")
+    return scores
+
+
+@dataclass
+class CellRow:
+    """One grade cell's result, as the gradebook and the reports see it."""
+
+    grade_id: str
+    notebook: str
+    kind: str
+    points: float | None
+    max_points: float
+    notebook_points: float | None
+    trusted: bool
+    flags: list[str] = field(default_factory=list)
+    probes: list[dict] = field(default_factory=list)
+
+
+def grade_cells(notebook: str, grade_cells: Sequence[dict], verdicts: Sequence[ProbeVerdict],
+                nb_scores: Mapping[str, tuple[float, str]], *, unprobed: str = "notebook",
+                notebook_incomplete: str = "") -> list[CellRow]:
+    """Decide each grade cell's points (see the module docstring for the rules)."""
+    if unprobed not in ("notebook", "zero"):
+        raise ValueError(f"unprobed must be 'notebook' or 'zero', got {unprobed!r}")
+    by_cell: dict[str, list[ProbeVerdict]] = {}
+    for v in verdicts:
+        by_cell.setdefault(v.grade_id, []).append(v)
+    rows = []
+    for gc in grade_cells:
+        gid, mx = gc["grade_id"], gc["max_points"]
+        if gc["kind"] == "manual":
+            rows.append(CellRow(gid, notebook, "manual", None, mx, None, True, ["manual"]))
+            continue
+        nb_points, nb_note = nb_scores.get(gid, (0.0, "missing"))
+        mine = by_cell.get(gid, [])
+        flags: list[str] = []
+        if mine:
+            passed = all(v.passed for v in mine)
+            points = mx if passed else 0.0
+            trusted = True
+            if nb_points != points:
+                why = f" ({nb_note})" if nb_note else ""
+                if notebook_incomplete and nb_note in ("not executed", "missing"):
+                    flags.append(f"notebook incomplete: {notebook_incomplete}")
+                else:
+                    flags.append(f"integrity: notebook run gives {nb_points:g}{why}, "
+                                 f"probes give {points:g}")
+        else:
+            trusted = False
+            points = nb_points if unprobed == "notebook" else 0.0
+            flags.append("unverified: no probe decides this cell; points from the notebook run")
+        rows.append(CellRow(gid, notebook, "test", points, mx, nb_points, trusted, flags,
+                            [{"name": v.name, "passed": v.passed, "note": v.note}
+                             for v in mine]))
+    known = {gc["grade_id"] for gc in grade_cells}
+    for gid in sorted(set(by_cell) - known):
+        for row in rows[:1]:
+            row.flags.append(f"probe(s) name grade_id {gid!r}, which the notebook lacks")
+    return rows
