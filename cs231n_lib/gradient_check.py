@@ -7,7 +7,7 @@ rules make the comparison meaningful:
 * Work in float64. With h = 1e-5 a float32 input (about 7 significant
   digits) cannot even represent ``x + h`` accurately, and the rounding error
   of the difference, about ``eps * |f| / h``, swamps the O(h^2) term, so a
-  correct backward pass looks wrong (relative errors around 1e-2).
+  correct backward pass looks wrong (relative errors of 1e-2 and more).
 * Keep inputs away from kinks (ReLU at 0, max ties, SVM margins at 0): a
   centred difference straddling a kink averages two slopes.
 
