@@ -1,0 +1,204 @@
+"""``python -m autograder check``: a student's self-check of their workspace.
+
+Runs every notebook of the workspace (or the ones named) from top to bottom
+in a separate process with a time limit, then prints, per notebook, a table
+of the autograded questions: the points each visible test cell earned and,
+for a failed one, the error it raised. Written answers are marked as graded
+by hand. Hidden tests are not in the student's copy; they run only when the
+work is graded, so full marks here are necessary, not sufficient.
+
+This runs the student's own code on the student's own machine, so there is
+no sandbox; the notebooks run in a child process (their kernel is a child of
+that) and a run that goes past the time limit is stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Executes one notebook; runs in a child process so a runaway notebook can be
+# stopped without touching the caller. Arguments: notebook, output, per-cell
+# seconds, total seconds.
+_EXECUTE = r"""
+import signal, sys
+import nbformat
+from nbclient import NotebookClient
+
+src, dest, cell_seconds, total_seconds = sys.argv[1], sys.argv[2], float(sys.argv[3]), \
+    float(sys.argv[4])
+nb = nbformat.read(src, as_version=4)
+def stop(signum, frame):
+    raise TimeoutError(f"the notebook ran for more than {total_seconds:g} s")
+signal.signal(signal.SIGALRM, stop)
+signal.setitimer(signal.ITIMER_REAL, total_seconds)
+client = NotebookClient(nb, timeout=cell_seconds, allow_errors=True, interrupt_on_timeout=True,
+                        kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+                        resources={"metadata": {"path": sys.argv[5]}})
+try:
+    client.execute()
+except TimeoutError as exc:
+    nb.metadata["self_check_stopped"] = str(exc)
+finally:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    nbformat.write(nb, dest)
+"""
+
+
+@dataclass
+class Question:
+    """One graded cell of a notebook, as the self-check saw it."""
+
+    grade_id: str
+    max_points: float
+    points: float | None  # None: graded by hand
+    status: str           # "passed", "failed", "not run", "graded by hand"
+    detail: str = ""
+
+
+@dataclass
+class NotebookCheck:
+    """The self-check of one notebook."""
+
+    path: Path
+    questions: list[Question] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def earned(self) -> float:
+        return sum(q.points or 0.0 for q in self.questions if q.points is not None)
+
+    @property
+    def possible(self) -> float:
+        return sum(q.max_points for q in self.questions if q.points is not None)
+
+    @property
+    def all_passed(self) -> bool:
+        return not self.error and all(q.status in ("passed", "graded by hand")
+                                      for q in self.questions)
+
+
+def find_notebooks(paths: list[Path]) -> list[Path]:
+    """Notebooks named directly, inside the folders given, or one folder further down."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+            continue
+        if not path.is_dir():
+            raise FileNotFoundError(f"{path} does not exist; give a notebook, an assignment "
+                                    "folder or your workspace folder.")
+        here = sorted(path.glob("*.ipynb"))
+        found += here or sorted(path.glob("*/*.ipynb"))
+    return [p for p in found if ".ipynb_checkpoints" not in p.parts]
+
+
+def score_notebook(nb: dict, path: Path) -> NotebookCheck:
+    """Tally the graded cells of an executed notebook."""
+    check = NotebookCheck(path)
+    stopped = nb.get("metadata", {}).get("self_check_stopped")
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade") or not meta.get("grade_id"):
+            continue
+        max_points = float(meta.get("points", 0))
+        if meta.get("solution"):
+            check.questions.append(Question(meta["grade_id"], max_points, None,
+                                            "graded by hand"))
+            continue
+        if cell.get("execution_count") is None:
+            check.questions.append(Question(meta["grade_id"], max_points, 0.0, "not run",
+                                            stopped or "the cell did not run"))
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            detail = f"{errors[0].get('ename', 'Error')}: {errors[0].get('evalue', '')}"
+            check.questions.append(Question(meta["grade_id"], max_points, 0.0, "failed",
+                                            " ".join(detail.split())[:200]))
+        else:
+            check.questions.append(Question(meta["grade_id"], max_points, max_points,
+                                            "passed"))
+    if stopped:
+        check.error = stopped
+    return check
+
+
+def run_notebook(path: Path, *, cell_seconds: float = 60.0,
+                 total_seconds: float = 600.0) -> NotebookCheck:
+    """Execute ``path`` in a child process (in its own folder) and tally it."""
+    path = Path(path).resolve()
+    with tempfile.TemporaryDirectory(prefix="self-check-") as tmp:
+        out = Path(tmp) / "executed.ipynb"
+        cmd = [sys.executable, "-c", _EXECUTE, str(path), str(out), str(cell_seconds),
+               str(total_seconds), str(path.parent)]
+        proc = subprocess.Popen(cmd, cwd=path.parent, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            _, err = proc.communicate(timeout=total_seconds + 60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return NotebookCheck(path, error=f"stopped after {total_seconds:g} s")
+        if not out.is_file():
+            last = (err or "").strip().splitlines()[-1:] or ["no output"]
+            return NotebookCheck(path, error=f"the notebook could not be run: {last[0]}")
+        return score_notebook(json.loads(out.read_text(encoding="utf-8")), path)
+
+
+def format_check(check: NotebookCheck) -> str:
+    lines = [f"{check.path}"]
+    if check.error:
+        lines.append(f"  stopped: {check.error}")
+    width = max([len(q.grade_id) for q in check.questions] + [8])
+    lines.append(f"  {'question':<{width}}  {'points':>9}  result")
+    for q in check.questions:
+        pts = (f"- / {q.max_points:g}" if q.points is None
+               else f"{q.points:g} / {q.max_points:g}")
+        result = q.status + (f": {q.detail}" if q.detail else "")
+        lines.append(f"  {q.grade_id:<{width}}  {pts:>9}  {result}")
+    lines.append(f"  {'visible tests':<{width}}  {check.earned:g} / {check.possible:g}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder check",
+        description="Run the visible tests of your notebooks and show the points earned. "
+                    "Hidden tests run only when your work is graded.")
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="notebooks, assignment folders or your workspace "
+                             "(default: workspace/ if it exists, else this folder)")
+    parser.add_argument("--cell-timeout", type=float, default=60.0, metavar="S",
+                        help="seconds one cell may run (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=600.0, metavar="S",
+                        help="seconds one notebook may run (default: %(default)s)")
+    args = parser.parse_args(argv)
+    paths = args.paths or [Path("workspace") if Path("workspace").is_dir() else Path(".")]
+    try:
+        notebooks = find_notebooks(paths)
+    except FileNotFoundError as exc:
+        print(f"check: {exc}", file=sys.stderr)
+        return 2
+    if not notebooks:
+        print(f"check: no notebooks found in {', '.join(map(str, paths))}.", file=sys.stderr)
+        return 2
+    ok = True
+    for nb in notebooks:
+        print(f"check: running {nb} ...", flush=True)
+        result = run_notebook(nb, cell_seconds=args.cell_timeout, total_seconds=args.timeout)
+        print(format_check(result), flush=True)
+        ok = ok and result.all_passed
+    print("Hidden tests run only when your work is graded: passing every visible test is "
+          "necessary for full marks, not sufficient.")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
