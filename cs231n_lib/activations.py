@@ -55,9 +55,9 @@ def relu_forward(x):
         x.
     """
     x = _float_array("x", x)
-    ### BEGIN SOLUTION
+    # ReLU is the worked example of this module, not a gap: the conv and
+    # backprop releases come before the activations one and need it whole.
     out = np.maximum(x, 0)
-    ### END SOLUTION
     cache = x
     return out, cache
 
@@ -77,9 +77,8 @@ def relu_backward(dout, cache):
     """
     x = cache
     dout = _check_dout(dout, x)
-    ### BEGIN SOLUTION
+    # The max gate routes: the upstream gradient passes only where x won.
     dx = dout * (x > 0)
-    ### END SOLUTION
     return dx
 
 
