@@ -17,9 +17,10 @@ transformer         learns                                 CIFAR-10 shape
 ``Whiten``          PCA, then unit variance per direction   (K, 3072)
 ==================  =====================================  ==================
 
-``zero_center`` and ``standardize`` do fit-then-transform on a training set and
-any number of other sets in one call. PCA and whitening are shown for
-completeness: for images, subtracting a mean is what is used in practice.
+``zero_center``, ``standardize``, ``pca_project`` and ``whiten`` fit on a
+training set and transform it and any number of other sets in one call. PCA
+and whitening are shown for completeness: for images, subtracting a mean is
+what is used in practice.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 from cs231n_lib.checks import ShapeError, require_array
 
 __all__ = ["MeanImage", "ChannelMean", "Standardize", "PCA", "Whiten",
-           "zero_center", "standardize"]
+           "zero_center", "standardize", "pca_project", "whiten"]
 
 
 class _Fitted:
@@ -289,3 +290,29 @@ def standardize(X_train, *others, eps: float = 1e-8) -> tuple[np.ndarray, ...]:
     """Standardise the training set and every other set with the training mean and std."""
     scaler = Standardize(eps).fit(X_train)
     return tuple(scaler.transform(X) for X in (X_train, *others))
+
+
+def pca_project(X_train, *others, n_components: int) -> tuple[np.ndarray, ...]:
+    """Project the training set and every other set onto the training set's top directions.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(Z_train, *Z_others)``, each ``(N, n_components)``.
+    """
+    pca = PCA(n_components).fit(X_train)
+    return tuple(pca.transform(X) for X in (X_train, *others))
+
+
+def whiten(X_train, *others, n_components: int | None = None,
+           eps: float = 1e-5) -> tuple[np.ndarray, ...]:
+    """Whiten the training set and every other set with the training set's PCA.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(Z_train, *Z_others)``, each ``(N, K)``; ``Z_train`` has (nearly)
+        identity covariance.
+    """
+    white = Whiten(n_components, eps=eps).fit(X_train)
+    return tuple(white.transform(X) for X in (X_train, *others))

@@ -10,7 +10,9 @@ from cs231n_lib.preprocess import (
     MeanImage,
     Standardize,
     Whiten,
+    pca_project,
     standardize,
+    whiten,
     zero_center,
 )
 
@@ -160,3 +162,14 @@ def test_pca_arguments():
     pca = PCA(2).fit(_correlated())
     with pytest.raises(ShapeError, match="2 columns"):
         pca.inverse_transform(np.ones((4, 3)))
+
+
+def test_pca_and_whitening_helpers_fit_on_the_first_set_only():
+    X = _correlated()
+    other = _correlated(n=300, seed=7) + 2.0
+    z_train, z_other = pca_project(X, other, n_components=3)
+    assert z_train.shape == (2000, 3) and z_other.shape == (300, 3)
+    np.testing.assert_allclose(z_other, PCA(3).fit(X).transform(other))
+    w_train, w_other = whiten(X, other, eps=0.0)
+    np.testing.assert_allclose(np.cov(w_train, rowvar=False, bias=True), np.eye(6), atol=1e-10)
+    np.testing.assert_allclose(w_other, Whiten(eps=0.0).fit(X).transform(other))
