@@ -160,3 +160,8 @@ def test_table_rejects_bad_descriptions():
         describe_network((3, 8, 8), [FC(10), Conv(4, 3)])
     with pytest.raises(ValueError, match=r"\(C, H, W\)"):
         describe_network((8, 8), [FC(10)])
+
+
+def test_alexnet_on_the_papers_224_input_does_not_tile():
+    with pytest.raises(ValueError, match=r"layer 0 \(conv1\).*\(224 - 11 \+ 2\*0\).*54.25"):
+        describe_network((3, 224, 224), ALEXNET)
