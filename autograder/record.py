@@ -318,7 +318,8 @@ class Recorder:
 
         points = {(row.get("notebook") or _only(structure) or assignment, row["grade_id"]):
                   float(row.get("points") or 0.0) for row in cells if row.get("grade_id")}
-        flagged = bool(result.get("flags")) or any(row.get("flags") for row in cells)
+        flagged = any(_needs_attention(f) for f in result.get("flags") or []) or any(
+            _needs_attention(f) for row in cells for f in row.get("flags") or [])
         graded = result.get("status") == "graded"
         for name, grade_list in structure.items():
             try:
@@ -336,6 +337,16 @@ class Recorder:
                 grade.auto_score = points.get((name, cell["grade_id"]), 0.0) if graded else 0.0
                 grade.needs_manual_grade = grade.manual_score is not None
         gb.db.commit()
+
+
+def _needs_attention(flag) -> bool:
+    """Whether an integrity flag should mark the notebook in formgrader.
+
+    "unverified" only says that a cell's points came from the notebook run
+    (no hidden probe decides it), which is routine, not a suspicion.
+    """
+    text = flag.get("message", "") if isinstance(flag, Mapping) else str(flag)
+    return "unverified" not in [part.strip() for part in text.split(":", 2)[:2]]
 
 
 def _only(structure: Mapping) -> str | None:

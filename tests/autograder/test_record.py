@@ -33,8 +33,9 @@ def _result(course, student, **fake):
 def test_scores_reach_nbgraders_gradebook(tmp_path):
     course = make_course(tmp_path)
     with Recorder(course) as rec:
-        rec.record(_result(course, "alice"))
-        rec.record(_result(course, "bob", points={"test_affine": 2}, flags=["tampered"]))
+        rec.record(_result(course, "alice", flags=["test_graph: unverified: no probe"]))
+        rec.record(_result(course, "bob", points={"test_affine": 2},
+                           flags=["test_graph: integrity: notebook and probe disagree"]))
         rec.record(_result(course, "carol", error="notebook is not valid JSON"))
     with Gradebook(gradebook_url(course)) as gb:
         assert gb.find_submission(ASSIGNMENT, "alice").score == 5.0
@@ -47,7 +48,8 @@ def test_scores_reach_nbgraders_gradebook(tmp_path):
         assert gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "bob").flagged
         assert not gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "alice").flagged
     record = load_record(course, ASSIGNMENT, "bob")
-    assert record["flags"] == ["tampered"] and record["limits"] == {"cell_seconds": 30}
+    assert record["flags"] == ["test_graph: integrity: notebook and probe disagree"]
+    assert record["limits"] == {"cell_seconds": 30}
     assert "notebook" not in record and record["notebook_files"] == ["backprop.ipynb"]
     assert load_record(course, ASSIGNMENT, "carol")["error"] == "notebook is not valid JSON"
     executed = json.loads((course / "autograded/alice/backprop/backprop.ipynb").read_text())
