@@ -17,15 +17,17 @@ Steps:
    nbgrader metadata is taken from the source, outputs are cleared;
 3. draw the probes' inputs from the seed and compute the reference outputs
    with the reference ``cs231n_lib``;
-4. run ``autograder/runner.py`` in the sandbox (notebook, then probes in a
-   fresh interpreter);
+4. run ``autograder/runner.py`` in two sandboxes, one after the other: the
+   notebook, then the probes (the notebook's processes are all dead before
+   the probes start, and nothing they wrote reaches the probes' sandbox);
 5. verify what came back (``autograder.verify``) and build the result.
 
 Layout of the sandbox's folder (``work/``): ``ro/`` (root-owned, read-only
 for the student: the runner, the probe files, ``inputs.npz`` and a pristine
 copy of the submitted ``cs231n_lib`` that the probes import) and ``rw/``
 (the student's uid: ``nb/`` with the submission and the rebuilt notebook,
-``out/`` for results, ``home/``, ``tmp/``). Only ``rw/out`` comes back.
+``out/`` for results, ``home/``, ``tmp/``). Each run starts from this same
+prepared folder; only its ``rw/out`` comes back.
 """
 
 from __future__ import annotations
@@ -44,14 +46,14 @@ import tempfile
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
 from autograder import verify
-from autograder.sandbox import Limits, MiB, namespaces_available, run_sandboxed
+from autograder.sandbox import Limits, MiB, run_sandboxed
 
 PACKAGE = "cs231n_lib"
 RUNNER_FILE = Path(__file__).with_name("runner.py")
@@ -536,18 +538,20 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
                                    for k, v in arrays.items()})
     out = rw / "out"
     n_probes = len(probes)
-    total = max(5.0, limits.submission_seconds - 3.0)
-    probe_reserve = min(0.3 * total, 5.0 + 2.0 * n_probes) if n_probes else 1.0
+    # Two sandboxed runs share the submission's wall limit: the notebook,
+    # then the probes (at least their reserve, more if the notebook was quick).
+    total = max(6.0, float(limits.submission_seconds))
+    probe_reserve = min(0.4 * total, 5.0 + 2.0 * n_probes)
     config = {
         "notebook": str(nb_dir / notebook_name), "executed": str(out / "executed.ipynb"),
         "cell_seconds": limits.cell_seconds, "output_bytes": limits.output_bytes,
-        "notebook_seconds": total - probe_reserve, "total_seconds": total,
+        "notebook_seconds": max(1.0, total - probe_reserve - 3.0),
         "probe_seconds": limits.cell_seconds, "probe_names": [p.name for p in probes],
         "probes_file": str(ro / "probes.py"), "contract_file": str(ro / "probe_contract.py"),
         "library_dir": str(ro / "lib"), "inputs": str(ro / "inputs.npz"),
         "probe_dir": str(out / "probes"), "outputs": str(out / "outputs.npz"),
-        "errors": str(out / "errors.json"), "report": str(out / "run_report.json"),
-        "isolated": namespaces_available(),
+        "errors": str(out / "errors.json"), "notebook_report": str(out / "notebook.json"),
+        "probe_report": str(out / "probes.json"),
     }
     (ro / "config.json").write_text(json.dumps(config))
     timings["prepare"] = round(time.monotonic() - t0 - timings["reference"], 3)
@@ -557,33 +561,43 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
     if lib_file:
         hidden_paths.append(str(Path(lib_file).resolve().parent))
     hidden_paths += [str(Path(h).resolve()) for h in hide]
-    t_run = time.monotonic()
-    result = run_sandboxed(
-        [sys.executable, "-I", "-B", str(ro / "runner.py"), "notebook", str(ro / "config.json")],
-        str(work), limits, writable=["rw"], collect=["rw/out"], cwd=str(nb_dir),
-        hide=hidden_paths, env=_sandbox_env(work), result_dir=str(base / "result"))
-    timings["sandbox"] = round(time.monotonic() - t_run, 3)
-    if "sandbox setup failed" in result.note:
-        raise RuntimeError(f"the sandbox could not be built: {result.note}")
+
+    def run(phase: str, seconds: float, cwd: Path):
+        config["probe_total_seconds"] = max(1.0, seconds - 2.0)
+        (ro / "config.json").write_text(json.dumps(config))
+        res = run_sandboxed(
+            [sys.executable, "-I", "-B", str(ro / "runner.py"), phase, str(ro / "config.json")],
+            str(work), replace(limits, submission_seconds=seconds), writable=["rw"],
+            collect=["rw/out"], cwd=str(cwd), hide=hidden_paths, env=_sandbox_env(work),
+            result_dir=str(base / f"result-{phase}"))
+        if "sandbox setup failed" in res.note:
+            raise RuntimeError(f"the sandbox could not be built: {res.note}")
+        timings[f"sandbox_{phase}"] = round(res.wall_seconds, 3)
+        return res, base / f"result-{phase}" / "rw" / "out"
+
+    nb_run, nb_back = run("notebook", total - probe_reserve, nb_dir)
+    probe_run, back = run("probes", max(probe_reserve, total - nb_run.wall_seconds),
+                          rw / "tmp")
 
     t_verify = time.monotonic()
-    back = base / "result" / "rw" / "out"
     flags: list[str] = []
-    if result.ended == "timeout":
-        flags.append(f"time limit: the submission was stopped after "
-                     f"{limits.submission_seconds:g} s")
-    elif result.ended == "killed-by-limit":
-        flags.append("resource limit: the sandbox was killed by the kernel")
-    elif result.ended == "crashed":
-        flags.append(f"the grading run crashed (exit {result.exit_code}, signal "
-                     f"{result.signal}): {result.stderr_tail[-300:]}")
+    for phase, res in (("notebook", nb_run), ("probes", probe_run)):
+        if res.ended == "timeout":
+            flags.append(f"time limit: the {phase} run was stopped after "
+                         f"{res.wall_seconds:.0f} s (submission limit "
+                         f"{limits.submission_seconds:g} s)")
+        elif res.ended == "killed-by-limit":
+            flags.append(f"resource limit: the {phase} run was killed by the kernel")
+        elif res.ended == "crashed":
+            flags.append(f"the {phase} run crashed (exit {res.exit_code}, signal "
+                         f"{res.signal}): {res.stderr_tail[-300:]}")
 
     arrays, bad, errors = {}, {}, {}
     missing_note = "no output came back"
     try:
         arrays, bad = verify.load_npz(verify.read_capped(back, "outputs.npz", MAX_OUTPUTS_BYTES))
     except verify.UntrustedFileError as exc:
-        missing_note = f"no usable outputs ({exc}); {flags[0] if flags else result.ended}"
+        missing_note = f"no usable outputs ({exc}); {probe_run.ended}"
     try:
         errors = verify.load_errors(verify.read_capped(back, "errors.json", 4 * MiB))
     except verify.UntrustedFileError:
@@ -594,12 +608,13 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
 
     executed = None
     try:
-        executed = json.loads(verify.read_capped(back, "executed.ipynb", MAX_EXECUTED_BYTES))
+        executed = json.loads(verify.read_capped(nb_back, "executed.ipynb",
+                                                 MAX_EXECUTED_BYTES))
     except (verify.UntrustedFileError, ValueError, RecursionError) as exc:
         notes.append(f"no executed notebook came back: {exc}")
     incomplete = ""
     try:
-        report = json.loads(verify.read_capped(back, "run_report.json", 4 * MiB))
+        report = json.loads(verify.read_capped(nb_back, "notebook.json", 4 * MiB))
         cells_report = report.get("cells", []) if isinstance(report, dict) else []
         stops = [str(c.get("note", ""))[:300] for c in cells_report
                  if isinstance(c, dict) and c.get("status") == "not-run"]
@@ -610,7 +625,7 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
             notes.append(f"cell(s) {', '.join(timeouts)} hit the {limits.cell_seconds:g} s "
                          "cell time limit")
     except (verify.UntrustedFileError, ValueError, RecursionError, AttributeError):
-        incomplete = flags[0] if flags else "the notebook run left no report"
+        incomplete = f"the notebook run left no report ({nb_run.ended})"
     nb_scores = verify.notebook_scores(executed, grade_cells)
     rows = verify.grade_cells(assignment, grade_cells, verdicts, nb_scores,
                               unprobed=unprobed, notebook_incomplete=incomplete)
@@ -623,10 +638,11 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
     return {
         "student": student, "assignment": assignment, "status": "graded", "error": None,
         "cells": [asdict(r) for r in rows], "score": float(score),
-        "max_score": float(max_score), "flags": flags, "notes": notes + (
-            [result.note] if result.note else []),
-        "limits": {"requested": limits.to_json(), "in_force": result.limits_in_force,
-                   "ended": result.ended},
+        "max_score": float(max_score), "flags": flags,
+        "notes": notes + [f"{phase} run: {res.note}" for phase, res in
+                          (("notebook", nb_run), ("probes", probe_run)) if res.note],
+        "limits": {"requested": limits.to_json(), "in_force": nb_run.limits_in_force,
+                   "ended": {"notebook": nb_run.ended, "probes": probe_run.ended}},
         "timings": timings,
         "notebook": feedback_notebook(executed, hidden_lines(source_nb)),
     }

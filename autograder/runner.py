@@ -6,19 +6,23 @@ reference library, only the standard library, numpy, nbformat and nbclient.
 Nothing it writes is trusted: the grading process treats every file it
 leaves as hostile input.
 
-Two phases, driven by a JSON config (``runner.py notebook CONFIG``):
+Two phases, each in a sandbox of its own (so nothing the notebook's code
+did, not even killing this program, reaches the probes), driven by a JSON
+config:
 
-1. **notebook**: execute the prepared notebook with nbclient, cell by cell
-   (per-cell timeout, errors allowed, each cell's saved output capped), then
-   save the executed notebook and a per-cell report. A cell that outlives
-   its timeout is interrupted; a kernel that ignores the interrupt is killed
-   and the remaining cells are marked as not run.
-2. **probes**: in a *fresh* interpreter (``runner.py probes CONFIG START``,
-   a separate process; the kernel the notebook touched is dead by then),
-   import the submitted ``cs231n_lib`` from its pristine read-only copy,
-   load ``inputs.npz`` and run every probe's ``run(lib, inputs)``, each
-   under its own try/except and time limit. Results go to ``outputs.npz``
-   (plain arrays) and ``errors.json``.
+1. ``runner.py notebook CONFIG``: execute the prepared notebook with
+   nbclient, cell by cell (per-cell timeout, errors allowed, each cell's
+   saved output capped), then save the executed notebook and a per-cell
+   report. A cell that outlives its timeout is interrupted; a kernel that
+   ignores the interrupt is killed and the remaining cells are marked as
+   not run.
+2. ``runner.py probes CONFIG``: in a *fresh* interpreter
+   (``runner.py probe-host CONFIG START``, a separate process), import the
+   submitted ``cs231n_lib`` from its pristine read-only copy, load
+   ``inputs.npz`` and run every probe's ``run(lib, inputs)``, each under its
+   own try/except and time limit: a probe that hangs or kills its
+   interpreter is recorded and the host restarts at the next probe. Results
+   go to ``outputs.npz`` (plain arrays) and ``errors.json``.
 """
 
 from __future__ import annotations
@@ -172,24 +176,6 @@ async def _execute_notebook(nb, cfg: dict, report: list[dict]) -> None:
                     "text": TRUNCATION_NOTE.format(dropped=client.dropped[index])})
 
 
-def _kill_leftovers(cfg: dict) -> None:
-    """Kill every other process of this sandbox (background jobs the notebook
-    started), but only inside the sandbox's own pid namespace."""
-    if not cfg.get("isolated") or os.getuid() == 0:
-        return
-    try:
-        with open("/proc/1/cmdline", "rb") as fh:
-            init = fh.read()
-    except OSError:
-        return
-    if b"--entry" not in init:
-        return
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except OSError:
-        pass
-
-
 def run_notebook_phase(cfg: dict) -> dict:
     import nbformat
 
@@ -208,7 +194,6 @@ def run_notebook_phase(cfg: dict) -> dict:
             if entry["status"] == "pending":
                 entry["status"] = "not-run"
                 entry["note"] = error
-    _kill_leftovers(cfg)
     nbformat.write(nb, cfg["executed"])
     return {"cells": report, "error": error, "seconds": round(time.monotonic() - started, 3)}
 
@@ -297,7 +282,7 @@ def run_probe_phase(cfg: dict, deadline: float) -> dict:
     start = 0
     while start < len(names):
         proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", os.path.abspath(__file__), "probes", cfg["config"],
+            [sys.executable, "-I", "-B", os.path.abspath(__file__), "probe-host", cfg["config"],
              str(start)],
             cwd=cfg["probe_dir"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -372,20 +357,26 @@ def _skip_slow_format_checks() -> None:
 
 
 def main(argv: list[str]) -> int:
+    """``notebook CONFIG`` | ``probes CONFIG`` | ``probe-host CONFIG START``."""
     _no_ptrace()
     _skip_slow_format_checks()
     phase, config_path = argv[0], argv[1]
     with open(config_path) as fh:
         cfg = json.load(fh)
     cfg["config"] = config_path
-    if phase == "probes":
+    if phase == "probe-host":
         return probe_host(cfg, int(argv[2]))
     started = time.monotonic()
-    deadline = started + float(cfg["total_seconds"])
-    report = run_notebook_phase(cfg)
-    report["probes"] = run_probe_phase(cfg, deadline)
+    if phase == "notebook":
+        report = run_notebook_phase(cfg)
+        path = cfg["notebook_report"]
+    elif phase == "probes":
+        report = run_probe_phase(cfg, started + float(cfg["probe_total_seconds"]))
+        path = cfg["probe_report"]
+    else:
+        raise SystemExit(f"unknown phase {phase!r}")
     report["total_seconds"] = round(time.monotonic() - started, 3)
-    with open(cfg["report"], "w") as fh:
+    with open(path, "w") as fh:
         json.dump(report, fh)
     return 0
 

@@ -17,8 +17,10 @@ Points of a test cell (a code cell with ``grade: true`` and no solution):
 * the cell has no probe (the contract says every test cell of library code
   has one, so this is a notebook-only question): the points are the
   notebook score, marked ``trusted: False`` with an ``unverified`` flag,
-  because they come from a process that ran student code. ``grade_cells``
-  takes ``unprobed="zero"`` to give such cells nothing instead.
+  because they come from a process that ran student code. When the same
+  notebook run passed a probed cell whose probes failed, the run is not
+  believed at all and such cells get zero. ``grade_cells`` takes
+  ``unprobed="zero"`` to give them nothing in every case.
 
 Manually graded cells (``grade`` with ``solution``, or markdown) get a row
 with ``points: None`` and ``kind: "manual"``.
@@ -326,6 +328,12 @@ def grade_cells(notebook: str, grade_cells: Sequence[dict], verdicts: Sequence[P
     by_cell: dict[str, list[ProbeVerdict]] = {}
     for v in verdicts:
         by_cell.setdefault(v.grade_id, []).append(v)
+    # A notebook run that passed a test its probes failed was tampered with
+    # (or its tests are weaker than the probes): its word counts for nothing.
+    doubtful = [gc["grade_id"] for gc in grade_cells if gc["kind"] == "test"
+                and by_cell.get(gc["grade_id"])
+                and not all(v.passed for v in by_cell[gc["grade_id"]])
+                and nb_scores.get(gc["grade_id"], (0.0, ""))[0] > 0]
     rows = []
     for gc in grade_cells:
         gid, mx = gc["grade_id"], gc["max_points"]
@@ -348,8 +356,16 @@ def grade_cells(notebook: str, grade_cells: Sequence[dict], verdicts: Sequence[P
                                  f"probes give {points:g}")
         else:
             trusted = False
-            points = nb_points if unprobed == "notebook" else 0.0
-            flags.append("unverified: no probe decides this cell; points from the notebook run")
+            if unprobed == "notebook" and not doubtful:
+                points = nb_points
+                flags.append("unverified: no probe decides this cell; points from the "
+                             "notebook run")
+            else:
+                points = 0.0
+                flags.append("unverified: no probe decides this cell; zero because "
+                             + ("the notebook run passed tests that the probes failed ("
+                                + ", ".join(doubtful) + ")" if doubtful else
+                                "unprobed cells get no points"))
         rows.append(CellRow(gid, notebook, "test", points, mx, nb_points, trusted, flags,
                             [{"name": v.name, "passed": v.passed, "note": v.note}
                              for v in mine]))

@@ -183,3 +183,15 @@ def test_missing_or_unexecuted_cells_score_zero_in_the_notebook():
     assert scores == {"test_a": (0.0, "not executed"),
                       "test_b": (0.0, "missing from the executed notebook")}
     assert verify.notebook_scores("garbage", cells)["test_a"][0] == 0
+
+
+def test_unprobed_cells_get_nothing_when_the_notebook_run_lied():
+    cells = verify.grade_cells_of(SOURCE)[:3]
+    executed = {"cells": [code_cell("test_a", 2), code_cell("test_b", 3),
+                          code_cell("test_notebook_only", 1)]}
+    scores = verify.notebook_scores(executed, cells)
+    verdicts = [verify.ProbeVerdict("p1", "test_a", False, "wrong"),
+                verify.ProbeVerdict("p3", "test_b", False, "wrong")]
+    rows = {r.grade_id: r for r in verify.grade_cells("nb", cells, verdicts, scores)}
+    assert rows["test_notebook_only"].points == 0
+    assert "probes failed (test_a, test_b)" in rows["test_notebook_only"].flags[0]
