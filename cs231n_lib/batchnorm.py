@@ -107,8 +107,10 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     Returns
     -------
     out : ndarray, shape (N, D)
-    cache : tuple
-        What the backward passes need (train mode), or ``None`` in test mode.
+    cache : tuple or None
+        ``(x_hat, gamma, std, inv_std)`` for the backward passes in train mode
+        (``x_hat: (N, D)`` is x normalised; ``std = sqrt(var + eps)``, shape (D,));
+        ``None`` in test mode.
     """
     mode = _check_bn_param(bn_param)
     x = require_array("x", x, ndim=2, layout="(N, D)")
@@ -129,16 +131,20 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         sample_var = np.einsum("nd,nd->d", x_centered, x_centered) / N
         std = np.sqrt(sample_var + eps)
         inv_std = 1.0 / std
-        x_hat = x_centered * inv_std
-        out = x_hat * gamma + beta
+        # Normalise in place: x_centered becomes x_hat without a second (N, D) array.
+        x_hat = np.multiply(x_centered, inv_std, out=x_centered)
+        out = x_hat * gamma
+        out += beta
 
         running_mean = momentum * running_mean + (1 - momentum) * sample_mean
         running_var = momentum * running_var + (1 - momentum) * sample_var
-        cache = (x_centered, sample_var, std, inv_std, x_hat, gamma, eps)
+        cache = (x_hat, gamma, std, inv_std)
     else:
-        # Folding gamma into the scale saves one full pass over x.
+        # gamma folds into the scale: one pass over x fewer.
         scale = gamma / np.sqrt(running_var + eps)
-        out = (x - running_mean) * scale + beta
+        out = x - running_mean
+        out *= scale
+        out += beta
     ### END SOLUTION
 
     bn_param["running_mean"] = running_mean
@@ -181,8 +187,10 @@ def batchnorm_backward(dout, cache):
     dout = _check_cache(cache, dout, "batchnorm_backward")
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
-    x_centered, var, std, inv_std, x_hat, gamma, eps = cache
+    x_hat, gamma, std, inv_std = cache
     N = dout.shape[0]
+    # The forward pass keeps x_hat only; its input x_centered is one product away.
+    x_centered = x_hat * std
 
     # out = gamma * x_hat + beta
     dbeta = dout.sum(axis=0)
@@ -229,14 +237,16 @@ def batchnorm_backward_alt(dout, cache):
     dout = _check_cache(cache, dout, "batchnorm_backward_alt")
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
-    _, _, _, inv_std, x_hat, gamma, _ = cache
+    x_hat, gamma, _, inv_std = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
     dgamma = np.einsum("nd,nd->d", dout, x_hat)
-    # Written in terms of dout so that only two passes touch (N, D) arrays:
-    # dx = gamma * istd * (dout - mean(dout) - x_hat * mean(dout * x_hat)).
-    scale = gamma * inv_std
-    dx = (dout - dbeta / N - x_hat * (dgamma / N)) * scale
+    # With g = dout * gamma, sum(g) = gamma * dbeta and sum(g * x_hat) = gamma * dgamma, so
+    # dx = gamma * istd * (dout - dbeta / N - x_hat * dgamma / N), built in one buffer.
+    dx = x_hat * (-dgamma / N)
+    dx += dout
+    dx -= dbeta / N
+    dx *= gamma * inv_std
     ### END SOLUTION
     return dx, dgamma, dbeta
 
