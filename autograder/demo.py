@@ -1,0 +1,248 @@
+"""``python -m autograder demo``: the whole pipeline on a synthetic class.
+
+1. copy the course's sources (``gaps.toml``, ``nbgrader_config.py``,
+   ``source/``, ``probes/``) into a fresh demo course and release it;
+2. synthesise a class (30 students by default): complete, partial, empty and
+   subtly wrong submissions (``autograder.synth``) and hostile ones
+   (``autograder.hostile``);
+3. grade them all in parallel on a local Dask cluster with a progress bar;
+4. write the gradebook, the CSV, the Gradescope files and the feedback;
+5. print a summary table: per kind of submission, how many, the mean and
+   range of the scores, how many were flagged and how many ended in an error.
+
+The demo course lives in ``demo-output/`` (or ``--out``), replaced on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from autograder.release import COURSE_ROOT, LIBRARY_DIR, PACKAGE, release
+
+# The kinds of honest submission, in the order students are dealt them.
+HONEST_KINDS = ("complete", "partial", "empty", "wrong")
+MARKER = ".autograder-demo"
+COURSE_FILES = ("gaps.toml", "nbgrader_config.py")
+COURSE_DIRS = ("source", "probes")
+
+
+# --------------------------------------------------------------------------- course
+
+def prepare_course(dest: Path, *, source_course: Path = COURSE_ROOT,
+                   assignments: Iterable[str] | None = None, log=print) -> list[str]:
+    """Copy the course's sources to ``dest`` and release them; return the assignments.
+
+    ``dest`` is emptied first, but only if it is a previous demo folder (it
+    holds the ``.autograder-demo`` marker) or empty, never any other folder.
+    """
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        if not (dest / MARKER).exists():
+            raise FileExistsError(f"{dest} exists and is not a demo folder; choose another "
+                                  "--out or remove it yourself.")
+        shutil.rmtree(dest)
+    course = dest / "course"
+    course.mkdir(parents=True)
+    (dest / MARKER).write_text("created by python -m autograder demo; safe to delete\n")
+    for name in COURSE_FILES:
+        shutil.copy2(source_course / name, course / name)
+    for name in COURSE_DIRS:
+        if (source_course / name).is_dir():
+            shutil.copytree(source_course / name, course / name,
+                            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    released = release(course, LIBRARY_DIR, assignments=list(assignments) if assignments
+                       else None, log=log)
+    return list(released)
+
+
+def gap_functions(course: Path, assignment: str) -> list[str]:
+    """The library functions holding ``assignment``'s gaps, in file order."""
+    from autograder.gaps import find_gaps, read_gap_table
+
+    row = next(r for r in read_gap_table(course / "gaps.toml") if r.name == assignment)
+    names: list[str] = []
+    for module in row.modules:
+        path = LIBRARY_DIR / f"{module}.py"
+        for gap in find_gaps(path.read_text(encoding="utf-8"), f"{PACKAGE}/{module}.py"):
+            top = gap.function.split(".")[0]
+            if top not in names:
+                names.append(top)
+    return names
+
+
+def _honest(course: Path, assignment: str, student: str, kind: str) -> None:
+    from autograder import synth
+
+    functions = gap_functions(course, assignment)
+    if kind == "complete":
+        synth.make_submission(course, assignment, student, "reference")
+    elif kind == "empty":
+        synth.make_submission(course, assignment, student, "release")
+    elif kind == "partial":
+        synth.make_submission(course, assignment, student, "partial",
+                              filled=functions[: max(1, len(functions) // 2)])
+    elif kind == "wrong":
+        backward = [f for f in functions if "backward" in f] + functions
+        for name in backward:
+            try:
+                synth.make_submission(course, assignment, student, "wrong_backward",
+                                      wrong_function=name)
+                return
+            except ValueError:
+                continue  # no gradient line to change in this one; try the next
+        synth.make_submission(course, assignment, student, "release")
+    else:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {HONEST_KINDS}")
+
+
+def hostile_kinds() -> tuple[str, ...]:
+    from autograder import hostile
+
+    return tuple(hostile.KINDS)
+
+
+def synthesise_class(course: Path, assignment: str, students: int, *,
+                     hostile: bool = True) -> dict[str, str]:
+    """Write ``students`` submissions of ``assignment``; return ``{student: kind}``.
+
+    Honest kinds are dealt round robin; with ``hostile``, every hostile kind
+    of ``autograder.hostile`` appears once (more often in a large class) in
+    place of some honest ones, so each kind is still present.
+    """
+    kinds = list(HONEST_KINDS)
+    attacks = list(hostile_kinds()) if hostile else []
+    n_attack = min(len(attacks), max(0, students - len(kinds))) if attacks else 0
+    n_honest = students - n_attack
+    plan = [kinds[i % len(kinds)] for i in range(n_honest)]
+    plan += [f"hostile:{attacks[i % len(attacks)]}" for i in range(n_attack)]
+    dealt: dict[str, str] = {}
+    for i, kind in enumerate(plan, 1):
+        short = kind.split(":")[-1].replace("_", "-")
+        student = f"s{i:03d}-{short}"[:60]
+        if kind.startswith("hostile:"):
+            from autograder import hostile as attacks_module
+
+            attacks_module.make_hostile(course, assignment, student, kind.split(":", 1)[1])
+        else:
+            _honest(course, assignment, student, kind)
+        dealt[student] = kind
+    return dealt
+
+
+# --------------------------------------------------------------------------- summary
+
+def summarise(records: Iterable[dict], kinds: dict[str, str]) -> list[dict]:
+    """One row per kind: count, mean/min/max score, maximum, flagged, errors."""
+    groups: dict[str, list[dict]] = {}
+    for rec in records:
+        kind = kinds.get(rec["student"], "?")
+        group = "hostile" if kind.startswith("hostile:") else kind
+        groups.setdefault(group, []).append(rec)
+        if group == "hostile":
+            groups.setdefault(kind, []).append(rec)
+    order = [*HONEST_KINDS, "hostile", *sorted(k for k in groups if k.startswith("hostile:"))]
+    rows = []
+    for kind in [k for k in order if k in groups]:
+        recs = groups[kind]
+        scores = [float(r.get("score") or 0.0) if r.get("status") == "graded" else 0.0
+                  for r in recs]
+        rows.append({
+            "kind": kind, "count": len(recs), "mean": statistics.fmean(scores),
+            "min": min(scores), "max": max(scores),
+            "max_score": max(float(r.get("max_score") or 0.0) for r in recs),
+            "flagged": sum(1 for r in recs if _attention(r)),
+            "errors": sum(1 for r in recs if r.get("status") != "graded"),
+        })
+    return rows
+
+
+def _attention(record: dict) -> bool:
+    from autograder.record import _needs_attention
+
+    return any(_needs_attention(f) for f in record.get("flags") or [])
+
+
+def format_table(rows: list[dict]) -> str:
+    head = f"{'kind':<28} {'n':>3} {'mean':>7} {'min':>6} {'max':>6} {'of':>5} " \
+           f"{'flagged':>7} {'errors':>6}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['kind']:<28} {r['count']:>3} {r['mean']:>7.2f} {r['min']:>6g} "
+                     f"{r['max']:>6g} {r['max_score']:>5g} {r['flagged']:>7} {r['errors']:>6}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- main
+
+def run_demo(out: Path, *, students: int = 30, jobs: int | None = None,
+             assignments: Iterable[str] | None = None, hostile: bool = True,
+             progress: bool = True, log: Callable[[str], None] = print) -> dict:
+    """Release, synthesise, grade, export; return what happened (for tests)."""
+    from autograder.export import export_all
+    from autograder.schedule import grade_class
+
+    t0 = time.monotonic()
+    log(f"demo: releasing the assignments into {out / 'course'}")
+    released = prepare_course(out, assignments=assignments, log=log)
+    course = out / "course"
+    chosen = list(assignments) if assignments else released[:1]
+    kinds: dict[str, str] = {}
+    for assignment in chosen:
+        log(f"demo: synthesising {students} submissions of {assignment}")
+        kinds.update(synthesise_class(course, assignment, students, hostile=hostile))
+    t_grade = time.monotonic()
+    summary = grade_class(course, None, jobs=jobs, progress=progress)
+    grading_seconds = time.monotonic() - t_grade
+    report = export_all(course, assignments=chosen)
+    rows = summarise(summary.results, kinds)
+    log("")
+    log(format_table(rows))
+    log("")
+    log(f"demo: graded {len(summary.results)} submissions in {grading_seconds:.0f} s on "
+        f"{summary.workers} worker(s) ({summary.per_minute():.1f} per minute); "
+        f"total {time.monotonic() - t0:.0f} s")
+    log(f"demo: gradebook {course / 'gradebook.db'}")
+    log(f"demo: {report.summary().splitlines()[0]}")
+    log(f"demo: feedback in {course / 'feedback'}")
+    return {"course": course, "kinds": kinds, "summary": summary, "rows": rows,
+            "export": report}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder demo",
+        description="Release the assignments into a demo course, synthesise a class "
+                    "(complete, partial, empty, wrong and hostile submissions), grade it in "
+                    "parallel, write the gradebook, CSV and feedback, and print a summary.")
+    parser.add_argument("--out", type=Path, default=Path("demo-output"),
+                        help="the demo folder, replaced on each run (default: %(default)s)")
+    parser.add_argument("--students", type=int, default=30,
+                        help="class size per assignment (default: %(default)s)")
+    parser.add_argument("--jobs", "-j", type=int, default=None,
+                        help="worker processes (default: number of cores)")
+    parser.add_argument("--assignment", action="append", metavar="NAME",
+                        help="assignment(s) to grade (default: the first one released)")
+    parser.add_argument("--no-hostile", action="store_true",
+                        help="leave the hostile submissions out")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if args.students < len(HONEST_KINDS):
+        parser.error(f"--students must be at least {len(HONEST_KINDS)}")
+    try:
+        run_demo(args.out, students=args.students, jobs=args.jobs,
+                 assignments=args.assignment, hostile=not args.no_hostile,
+                 progress=not args.no_progress)
+    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Grading throughput: ``nbgrader autograde`` versus ``python -m autograder grade``.
+
+The same class (40 submissions by default: complete, partial, empty and
+subtly wrong, dealt in turn) is graded three times in one run, each time in a
+fresh copy of the same released course:
+
+* baseline: ``nbgrader autograde <assignment> --force``, one submission after
+  another, no sandbox;
+* ``python -m autograder grade <assignment> --jobs 1``;
+* ``python -m autograder grade <assignment> --jobs 2``;
+
+both of ours with the sandbox and trusted verdicts on (the defaults). Wall
+time covers each whole command (cluster start-up included). The report gives
+submissions per minute, the ratios to nbgrader, whether the scores agree,
+the measured per-submission costs and, from them, an estimate for 1,000
+students on a 20-worker cluster.
+
+    .venv/bin/python benchmarks/bench_grading.py [--students 40] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.demo import prepare_course, synthesise_class
+from autograder.record import load_records
+from autograder.release import nbgrader_env
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        mem = float("nan")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{cores} cores ({model or platform.processor() or 'unknown CPU'}), "
+            f"{mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}")
+
+
+def _load() -> str:
+    """The 1/5/15-minute load averages: other work on the machine skews every figure."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n"
+                           f"{(done.stdout + done.stderr)[-3000:]}")
+    return seconds
+
+
+def nbgrader_scores(course: Path, assignment: str) -> dict[str, float]:
+    out = course / "nbgrader-grades.csv"
+    subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", str(out)], cwd=course,
+                   env=nbgrader_env(), check=True, capture_output=True)
+    with out.open() as fh:
+        return {r["student_id"]: float(r["raw_score"] or 0) for r in csv.DictReader(fh)
+                if r["assignment"] == assignment}
+
+
+def our_scores(course: Path, assignment: str) -> dict[str, float]:
+    return {r["student"]: float(r.get("score") or 0.0) for r in load_records(course, assignment)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--assignment", default=None,
+                        help="assignment to grade (default: the first released)")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
+    args = parser.parse_args(argv)
+
+    root = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        base = root / "base"
+        released = prepare_course(base, assignments=[args.assignment] if args.assignment
+                                  else None, log=lambda *_: None)
+        assignment = args.assignment or released[0]
+        kinds = synthesise_class(base / "course", assignment, args.students, hostile=False)
+        print(f"machine: {machine()}")
+        counts = ", ".join(f"{k}: {list(kinds.values()).count(k)}"
+                           for k in sorted(set(kinds.values())))
+        print(f"class: {args.students} submissions of {assignment} ({counts})")
+        print(f"load average before: {_load()}")
+
+        runs: dict[str, dict] = {}
+        course = root / "nbgrader" / "course"
+        shutil.copytree(base / "course", course)
+        seconds = timed([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force"],
+                        course, nbgrader_env())
+        runs["nbgrader autograde"] = {"seconds": seconds,
+                                      "scores": nbgrader_scores(course, assignment)}
+        for jobs in args.jobs:
+            course = root / f"jobs{jobs}" / "course"
+            shutil.copytree(base / "course", course)
+            seconds = timed([sys.executable, "-m", "autograder", "grade", assignment,
+                             "--course", str(course), "--jobs", str(jobs), "--no-progress",
+                             "--seed", "1"], Path.cwd())
+            records = load_records(course, assignment)
+            runs[f"autograder --jobs {jobs}"] = {
+                "seconds": seconds, "scores": our_scores(course, assignment),
+                "worker_seconds": [r["timings"].get("worker_seconds", 0.0) for r in records],
+                "sandbox_seconds": [sum(v for k, v in r["timings"].items()
+                                        if k.startswith("sandbox")) for r in records],
+                "in_force": (records[0].get("limits") or {}).get("in_force", {}) if records
+                else {},
+                "jobs": jobs,
+            }
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"courses kept in {root}")
+
+    print(f"load average after: {_load()}")
+    n = args.students
+    base_rate = 60.0 * n / runs["nbgrader autograde"]["seconds"]
+    print()
+    print("| grader | wall time (s) | submissions / min | vs nbgrader | scores equal nbgrader's |")
+    print("|---|---|---|---|---|")
+    baseline = runs["nbgrader autograde"]["scores"]
+    figures = {"machine": machine(), "students": n, "assignment": assignment, "runs": {},
+               "load_after": _load()}
+    for name, run in runs.items():
+        rate = 60.0 * n / run["seconds"]
+        same = sum(1 for s, v in run["scores"].items() if abs(baseline.get(s, -1) - v) < 1e-9)
+        print(f"| {name} | {run['seconds']:.1f} | {rate:.1f} | {rate / base_rate:.2f}x "
+              f"| {same}/{n} |")
+        figures["runs"][name] = {"seconds": run["seconds"], "per_minute": rate,
+                                 "ratio": rate / base_rate, "scores_equal": same}
+
+    # Per-submission costs and the estimate for a large class on a cluster.
+    one = runs.get("autograder --jobs 1")
+    if one:
+        per_sub = statistics.fmean(one["worker_seconds"])
+        overhead = one["seconds"] - sum(one["worker_seconds"])
+        sandbox = statistics.fmean(one["sandbox_seconds"])
+        print()
+        print(f"per submission (jobs 1): {per_sub:.2f} s on a worker, of which "
+              f"{sandbox:.2f} s inside the sandbox; fixed cost of the command (cluster "
+              f"start-up, coordinator, gradebook) {overhead:.1f} s per run")
+        students, workers = 1000, 20
+        estimate = overhead + students * per_sub / workers
+        print(f"estimate: {students} students on {workers} single-threaded workers (one per "
+              f"core): {overhead:.0f} s + {students} x {per_sub:.2f} s / {workers} = "
+              f"{estimate / 60:.1f} min (nbgrader one after another: "
+              f"{students * runs['nbgrader autograde']['seconds'] / n / 3600:.1f} h)")
+        print(f"limits in force: {json.dumps(one['in_force'], sort_keys=True)[:400]}")
+        figures.update(per_submission_seconds=per_sub, sandbox_seconds=sandbox,
+                       fixed_seconds=overhead, estimate_1000_on_20_minutes=estimate / 60)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
