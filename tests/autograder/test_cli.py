@@ -14,7 +14,7 @@ from autograder import cli
 from autograder.check import find_notebooks, format_check, score_notebook
 
 REPO = HELPERS_DIR.parents[1]
-COMMANDS = ("release", "collect", "grade", "export", "check")
+COMMANDS = ("release", "collect", "grade", "export", "check", "demo")
 
 
 def test_top_level_help_lists_every_command(capsys):

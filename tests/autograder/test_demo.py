@@ -1,0 +1,51 @@
+"""demo: the whole pipeline on a small synthetic class of the real course (slow)."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from autograder.demo import HONEST_KINDS, format_table, run_demo, summarise
+
+
+def test_summary_groups_by_kind():
+    records = [
+        {"student": "a", "status": "graded", "score": 10.0, "max_score": 10.0, "flags": []},
+        {"student": "b", "status": "graded", "score": 4.0, "max_score": 10.0,
+         "flags": ["test_x: unverified: no probe"]},
+        {"student": "c", "status": "error", "score": None, "max_score": 10.0,
+         "flags": ["time limit: stopped after 5 s"]},
+    ]
+    rows = summarise(records, {"a": "complete", "b": "complete", "c": "hostile:loop"})
+    by = {r["kind"]: r for r in rows}
+    assert by["complete"]["count"] == 2 and by["complete"]["mean"] == 7.0
+    assert by["complete"]["flagged"] == 0  # "unverified" is routine, not a suspicion
+    assert by["hostile"]["errors"] == 1 and by["hostile:loop"]["flagged"] == 1
+    assert "hostile:loop" in format_table(rows)
+
+
+def test_refuses_to_replace_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(FileExistsError):
+        run_demo(tmp_path, students=4, hostile=False, progress=False, log=lambda *_: None)
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+@pytest.mark.slow
+def test_demo_grades_a_small_class_end_to_end(tmp_path):
+    lines = []
+    out = run_demo(tmp_path / "demo", students=len(HONEST_KINDS), jobs=2, hostile=False,
+                   progress=False, log=lines.append)
+    rows = {r["kind"]: r for r in out["rows"]}
+    assert set(rows) == set(HONEST_KINDS)
+    complete, empty = rows["complete"], rows["empty"]
+    assert complete["mean"] == complete["max_score"] > 0
+    assert empty["mean"] == 0 and empty["errors"] == 0
+    assert rows["wrong"]["mean"] < complete["mean"]
+    course = out["course"]
+    with (course / "exports" / "grades.csv").open() as fh:
+        assert len(list(csv.DictReader(fh))) == len(HONEST_KINDS)
+    assert len(out["export"].feedback) == len(HONEST_KINDS)
+    assert (course / "gradebook.db").is_file()
+    assert any("per minute" in line for line in lines)
