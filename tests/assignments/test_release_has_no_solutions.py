@@ -175,3 +175,16 @@ def test_the_course_library_copies_have_no_solutions(tmp_path, stub_all):
         write_library(lib, course / "release" / row.name / "cs231n_lib", table,
                       release_rule(index, stub_all))
     assert find_leaks(course, lib, stub_all=stub_all) == []
+def _real_sources() -> list[str]:
+    source = REPO / "assignments" / "source"
+    return sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stub_all", [False, True], ids=["default", "stub_all"])
+def test_the_course_release_has_no_solutions(tmp_path, stub_all):
+    course = _copy_course(REPO, tmp_path)
+    lib = tmp_path / "cs231n_lib"
+    assert _real_sources(), "no assignment has a source notebook yet"
+    release(course, lib, stub_all=stub_all, log=lambda *_: None)
+    assert find_leaks(course, lib, stub_all=stub_all) == []
