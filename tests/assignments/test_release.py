@@ -19,17 +19,24 @@ def _tree_bytes(root: Path) -> dict[str, bytes]:
 
 
 def _import_release_lib(assignment_dir: Path):
-    """Import the released cs231n_lib of one assignment in a clean module namespace."""
-    for name in [m for m in sys.modules if m == "cs231n_lib" or m.startswith("cs231n_lib.")]:
-        sys.modules.pop(name)
+    """Import the released cs231n_lib of one assignment in a clean module namespace.
+
+    The repository's own ``cs231n_lib`` modules are put back afterwards, so that
+    other test modules keep holding the very objects ``sys.modules`` holds.
+    """
+    def ours(name):
+        return name == "cs231n_lib" or name.startswith("cs231n_lib.")
+
+    saved = {name: sys.modules.pop(name) for name in [m for m in sys.modules if ours(m)]}
     sys.path.insert(0, str(assignment_dir))
     try:
         return (importlib.import_module("cs231n_lib.toygraph"),
                 importlib.import_module("cs231n_lib.toylayer"))
     finally:
         sys.path.remove(str(assignment_dir))
-        for name in [m for m in sys.modules if m == "cs231n_lib" or m.startswith("cs231n_lib.")]:
+        for name in [m for m in sys.modules if ours(m)]:
             sys.modules.pop(name)
+        sys.modules.update(saved)
 
 
 @pytest.mark.slow
