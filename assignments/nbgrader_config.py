@@ -48,14 +48,15 @@ c.ClearSolutions.code_stub = {
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.ClearSolutions.enforce_metadata = True
 
-# Execution during autograde and validate. A reference notebook runs in well
-# under 30 s; one cell taking a minute is a runaway loop. Widgets only display
-# (nothing waits for a front end), so headless runs never block on them.
-c.Execute.timeout = 60
+# Execution during autograde and validate. A reference notebook runs in under
+# 30 s; a cell still running after two minutes, even on a busy machine, is a
+# runaway loop. Widgets only display (nothing waits for a front end), so
+# headless runs never block on them.
+c.Execute.timeout = 120
 c.Execute.startup_timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.Execute.execute_retries = 0
-c.ExecutePreprocessor.timeout = 60
+c.ExecutePreprocessor.timeout = 120
 
 # A flood of printed output must not bloat the autograded notebooks.
 c.LimitOutput.max_lines = 1000

@@ -30,12 +30,17 @@ class WorkspaceReport:
     kept_changed: list[str] = field(default_factory=list)  # kept, and differs from the release
 
     def summary(self) -> str:
-        lines = []
-        for path in self.added:
-            lines.append(f"  added  {path}")
+        """Added files, kept files holding the learner's changes, unchanged counts."""
+        lines = [f"  added  {path}" for path in self.added]
+        lines += [f"  kept   {path}  (yours: differs from the release)"
+                  for path in self.kept_changed]
+        unchanged: dict[str, int] = {}
         for path in self.kept:
-            note = "  (yours: differs from the release)" if path in self.kept_changed else ""
-            lines.append(f"  kept   {path}{note}")
+            if path not in self.kept_changed:
+                folder = path.split("/", 1)[0]
+                unchanged[folder] = unchanged.get(folder, 0) + 1
+        lines += [f"  kept   {count} unchanged file(s) in {folder}/"
+                  for folder, count in sorted(unchanged.items())]
         lines.append(f"workspace: {len(self.added)} file(s) added, {len(self.kept)} kept "
                      f"({len(self.kept_changed)} of them with your changes)")
         return "\n".join(lines)

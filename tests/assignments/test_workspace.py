@@ -45,7 +45,9 @@ def test_existing_work_is_kept_and_new_files_and_assignments_are_added(tmp_path)
     assert report.added == ["backprop/cs231n_lib/conv.py", "conv/conv.ipynb"]
     assert report.kept == ["backprop/backprop.ipynb", "backprop/cs231n_lib/affine.py"]
     assert report.kept_changed == ["backprop/cs231n_lib/affine.py"]
-    assert "kept   backprop/cs231n_lib/affine.py  (yours" in report.summary()
+    summary = report.summary()
+    assert "kept   backprop/cs231n_lib/affine.py  (yours" in summary
+    assert "kept   1 unchanged file(s) in backprop/" in summary
 
 
 def test_a_folder_where_a_file_would_go_is_left_alone(tmp_path):
