@@ -61,32 +61,44 @@ def prepare_course(dest: Path, *, source_course: Path = COURSE_ROOT,
     return list(released)
 
 
-def gap_functions(course: Path, assignment: str) -> list[str]:
-    """The library functions holding ``assignment``'s gaps, in file order."""
+def gap_functions(course: Path, assignment: str) -> dict[str, list[str]]:
+    """The library functions holding ``assignment``'s gaps: ``{module: [function, ...]}``."""
     from autograder.gaps import find_gaps, read_gap_table
 
     row = next(r for r in read_gap_table(course / "gaps.toml") if r.name == assignment)
-    names: list[str] = []
+    out: dict[str, list[str]] = {}
     for module in row.modules:
         path = LIBRARY_DIR / f"{module}.py"
+        names = out.setdefault(module, [])
         for gap in find_gaps(path.read_text(encoding="utf-8"), f"{PACKAGE}/{module}.py"):
             top = gap.function.split(".")[0]
             if top not in names:
                 names.append(top)
-    return names
+    return out
+
+
+def partial_functions(by_module: dict[str, list[str]]) -> list[str]:
+    """What a partial submission fills in: every module's gaps but the last module's
+    (half of the functions when there is one module)."""
+    modules = list(by_module)
+    if len(modules) > 1:
+        return [f for m in modules[:-1] for f in by_module[m]]
+    functions = by_module[modules[0]] if modules else []
+    return functions[: max(1, len(functions) // 2)]
 
 
 def _honest(course: Path, assignment: str, student: str, kind: str) -> None:
     from autograder import synth
 
-    functions = gap_functions(course, assignment)
+    by_module = gap_functions(course, assignment)
+    functions = [f for names in by_module.values() for f in names]
     if kind == "complete":
         synth.make_submission(course, assignment, student, "reference")
     elif kind == "empty":
         synth.make_submission(course, assignment, student, "release")
     elif kind == "partial":
         synth.make_submission(course, assignment, student, "partial",
-                              filled=functions[: max(1, len(functions) // 2)])
+                              filled=partial_functions(by_module))
     elif kind == "wrong":
         backward = [f for f in functions if "backward" in f] + functions
         for name in backward:
@@ -101,63 +113,110 @@ def _honest(course: Path, assignment: str, student: str, kind: str) -> None:
         raise ValueError(f"unknown kind {kind!r}; expected one of {HONEST_KINDS}")
 
 
-def hostile_kinds() -> tuple[str, ...]:
-    from autograder import hostile
-
-    return tuple(hostile.KINDS)
-
-
 def synthesise_class(course: Path, assignment: str, students: int, *,
                      hostile: bool = True) -> dict[str, str]:
     """Write ``students`` submissions of ``assignment``; return ``{student: kind}``.
 
-    Honest kinds are dealt round robin; with ``hostile``, every hostile kind
-    of ``autograder.hostile`` appears once (more often in a large class) in
-    place of some honest ones, so each kind is still present.
+    Honest kinds are dealt round robin. With ``hostile``, every kind of
+    ``autograder.hostile`` takes the place of one honest student (as many as
+    the class size allows beyond one student of each honest kind); hostile
+    kinds are named ``hostile:<kind>``.
     """
-    kinds = list(HONEST_KINDS)
-    attacks = list(hostile_kinds()) if hostile else []
-    n_attack = min(len(attacks), max(0, students - len(kinds))) if attacks else 0
-    n_honest = students - n_attack
-    plan = [kinds[i % len(kinds)] for i in range(n_honest)]
-    plan += [f"hostile:{attacks[i % len(attacks)]}" for i in range(n_attack)]
-    dealt: dict[str, str] = {}
-    for i, kind in enumerate(plan, 1):
-        short = kind.split(":")[-1].replace("_", "-")
-        student = f"s{i:03d}-{short}"[:60]
-        if kind.startswith("hostile:"):
-            from autograder import hostile as attacks_module
+    from autograder import synth
 
-            attacks_module.make_hostile(course, assignment, student, kind.split(":", 1)[1])
-        else:
-            _honest(course, assignment, student, kind)
-        dealt[student] = kind
+    attacks: list[str] = []
+    if hostile:
+        from autograder.hostile import HOSTILE
+
+        attacks = list(HOSTILE)[: max(0, students - len(HONEST_KINDS))]
+    plan = [HONEST_KINDS[i % len(HONEST_KINDS)] for i in range(students - len(attacks))]
+    plan += [f"hostile:{kind}" for kind in attacks]
+    dealt = {f"s{i:03d}-{kind.split(':')[-1].replace('_', '-')}": kind
+             for i, kind in enumerate(plan, 1)}
+    honest_ids = [s for s, k in dealt.items() if not k.startswith("hostile:")]
+    for student in honest_ids:
+        _honest(course, assignment, student, dealt[student])
+    if not attacks:
+        return dealt
+    from autograder.hostile import make_hostile
+
+    # The honest starting points of the attacks live outside submitted/.
+    bases = course.parent / "bases" / assignment
+    for base_kind in ("reference", "release"):
+        made = synth.make_submission(course, assignment, f"base-{base_kind}", base_kind)
+        shutil.rmtree(bases / base_kind, ignore_errors=True)
+        bases.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(made), bases / base_kind)
+        shutil.rmtree(made.parent, ignore_errors=True)
+    for student, kind in dealt.items():
+        if not kind.startswith("hostile:"):
+            continue
+        attack = kind.split(":", 1)[1]
+        from autograder.hostile import HOSTILE
+
+        make_hostile(bases / HOSTILE[attack].base, course / "submitted" / student / assignment,
+                     attack, assignment=assignment, course_root=course,
+                     other_students=honest_ids)
     return dealt
+
+
+def expected_outcome(kind: str) -> str:
+    """What correct grading gives a hostile kind (``full``, ``probed``, ``zero``, ``error``)."""
+    if not kind.startswith("hostile:"):
+        return ""
+    from autograder.hostile import HOSTILE
+
+    return HOSTILE[kind.split(":", 1)[1]].expect
 
 
 # --------------------------------------------------------------------------- summary
 
+def meets_expectation(record: dict, expect: str) -> bool | None:
+    """Whether a hostile submission's grade is what correct grading gives."""
+    score = float(record.get("score") or 0.0)
+    graded = record.get("status") == "graded"
+    if expect == "full":
+        return graded and score >= float(record.get("max_score") or 0.0) - 1e-9
+    if expect == "zero":
+        return score == 0.0
+    if expect == "error":
+        return not graded
+    if expect == "probed":
+        probed = sum(float(c.get("max_points") or 0.0) for c in record.get("cells") or []
+                     if c.get("probes"))
+        return graded and score >= probed - 1e-9
+    return None
+
+
 def summarise(records: Iterable[dict], kinds: dict[str, str]) -> list[dict]:
-    """One row per kind: count, mean/min/max score, maximum, flagged, errors."""
+    """One row per kind: count, mean/min/max score, maximum, flagged, errors.
+
+    Hostile submissions get a row for all of them together and one per kind,
+    with what correct grading gives (``expected``) and whether it did (``met``).
+    """
     groups: dict[str, list[dict]] = {}
     for rec in records:
         kind = kinds.get(rec["student"], "?")
-        group = "hostile" if kind.startswith("hostile:") else kind
-        groups.setdefault(group, []).append(rec)
-        if group == "hostile":
-            groups.setdefault(kind, []).append(rec)
-    order = [*HONEST_KINDS, "hostile", *sorted(k for k in groups if k.startswith("hostile:"))]
+        if kind.startswith("hostile:"):
+            groups.setdefault("hostile (all)", []).append(rec)
+        groups.setdefault(kind, []).append(rec)
+    order = [*HONEST_KINDS, "hostile (all)",
+             *sorted(k for k in groups if k.startswith("hostile:"))]
     rows = []
     for kind in [k for k in order if k in groups]:
         recs = groups[kind]
         scores = [float(r.get("score") or 0.0) if r.get("status") == "graded" else 0.0
                   for r in recs]
+        expect = expected_outcome(kind)
+        verdicts = [meets_expectation(r, expect) for r in recs] if expect else []
         rows.append({
             "kind": kind, "count": len(recs), "mean": statistics.fmean(scores),
             "min": min(scores), "max": max(scores),
             "max_score": max(float(r.get("max_score") or 0.0) for r in recs),
             "flagged": sum(1 for r in recs if _attention(r)),
             "errors": sum(1 for r in recs if r.get("status") != "graded"),
+            "expected": expect,
+            "met": ("yes" if all(verdicts) else "NO") if verdicts else "",
         })
     return rows
 
@@ -169,12 +228,13 @@ def _attention(record: dict) -> bool:
 
 
 def format_table(rows: list[dict]) -> str:
-    head = f"{'kind':<28} {'n':>3} {'mean':>7} {'min':>6} {'max':>6} {'of':>5} " \
-           f"{'flagged':>7} {'errors':>6}"
+    head = (f"{'kind':<30} {'n':>3} {'mean':>7} {'min':>6} {'max':>6} {'of':>5} "
+            f"{'flagged':>7} {'errors':>6}  expected  met")
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r['kind']:<28} {r['count']:>3} {r['mean']:>7.2f} {r['min']:>6g} "
-                     f"{r['max']:>6g} {r['max_score']:>5g} {r['flagged']:>7} {r['errors']:>6}")
+        lines.append(f"{r['kind']:<30} {r['count']:>3} {r['mean']:>7.2f} {r['min']:>6g} "
+                     f"{r['max']:>6g} {r['max_score']:>5g} {r['flagged']:>7} {r['errors']:>6}"
+                     f"  {r['expected']:<8}  {r['met']}")
     return "\n".join(lines)
 
 
@@ -182,9 +242,11 @@ def format_table(rows: list[dict]) -> str:
 
 def run_demo(out: Path, *, students: int = 30, jobs: int | None = None,
              assignments: Iterable[str] | None = None, hostile: bool = True,
+             cell_seconds: float = 20.0, submission_seconds: float = 180.0,
              progress: bool = True, log: Callable[[str], None] = print) -> dict:
     """Release, synthesise, grade, export; return what happened (for tests)."""
     from autograder.export import export_all
+    from autograder.sandbox import Limits
     from autograder.schedule import grade_class
 
     t0 = time.monotonic()
@@ -197,7 +259,11 @@ def run_demo(out: Path, *, students: int = 30, jobs: int | None = None,
         log(f"demo: synthesising {students} submissions of {assignment}")
         kinds.update(synthesise_class(course, assignment, students, hostile=hostile))
     t_grade = time.monotonic()
-    summary = grade_class(course, None, jobs=jobs, progress=progress)
+    # Shorter limits than a real run's: every reference notebook cell takes
+    # seconds, and the hostile loops should not dominate the demo's time.
+    limits = Limits(cell_seconds=cell_seconds, submission_seconds=submission_seconds)
+    summary = grade_class(course, None, jobs=jobs, progress=progress,
+                          grader_kwargs={"limits": limits})
     grading_seconds = time.monotonic() - t_grade
     report = export_all(course, assignments=chosen)
     rows = summarise(summary.results, kinds)
@@ -228,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="worker processes (default: number of cores)")
     parser.add_argument("--assignment", action="append", metavar="NAME",
                         help="assignment(s) to grade (default: the first one released)")
+    parser.add_argument("--cell-timeout", type=float, default=20.0, metavar="S",
+                        help="seconds per notebook cell (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=180.0, metavar="S",
+                        help="seconds per submission (default: %(default)s)")
     parser.add_argument("--no-hostile", action="store_true",
                         help="leave the hostile submissions out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -237,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_demo(args.out, students=args.students, jobs=args.jobs,
                  assignments=args.assignment, hostile=not args.no_hostile,
+                 cell_seconds=args.cell_timeout, submission_seconds=args.timeout,
                  progress=not args.no_progress)
     except (FileExistsError, FileNotFoundError, ValueError) as exc:
         print(f"demo: {exc}", file=sys.stderr)

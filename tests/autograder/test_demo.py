@@ -17,12 +17,14 @@ def test_summary_groups_by_kind():
         {"student": "c", "status": "error", "score": None, "max_score": 10.0,
          "flags": ["time limit: stopped after 5 s"]},
     ]
-    rows = summarise(records, {"a": "complete", "b": "complete", "c": "hostile:loop"})
+    rows = summarise(records, {"a": "complete", "b": "complete", "c": "hostile:infinite_loop"})
     by = {r["kind"]: r for r in rows}
     assert by["complete"]["count"] == 2 and by["complete"]["mean"] == 7.0
     assert by["complete"]["flagged"] == 0  # "unverified" is routine, not a suspicion
-    assert by["hostile"]["errors"] == 1 and by["hostile:loop"]["flagged"] == 1
-    assert "hostile:loop" in format_table(rows)
+    assert by["hostile (all)"]["errors"] == 1 and by["hostile:infinite_loop"]["flagged"] == 1
+    assert by["hostile:infinite_loop"]["expected"] == "full"
+    assert by["hostile:infinite_loop"]["met"] == "NO"
+    assert "hostile:infinite_loop" in format_table(rows)
 
 
 def test_refuses_to_replace_a_folder_it_did_not_make(tmp_path):
