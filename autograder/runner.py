@@ -121,6 +121,7 @@ async def _kernel_responds(client, seconds: float) -> bool:
 
 async def _execute_notebook(nb, cfg: dict, report: list[dict]) -> None:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbformat.v4 import new_output
 
     client_class = _make_client_class()
     client_class.output_cap = int(cfg["output_bytes"])
@@ -171,9 +172,9 @@ async def _execute_notebook(nb, cfg: dict, report: list[dict]) -> None:
             entry["seconds"] = round(time.monotonic() - started, 3)
             if index in client.dropped:
                 entry["dropped_output_bytes"] = client.dropped[index]
-                cell.setdefault("outputs", []).append({
-                    "output_type": "stream", "name": "stderr",
-                    "text": TRUNCATION_NOTE.format(dropped=client.dropped[index])})
+                cell.setdefault("outputs", []).append(new_output(
+                    "stream", name="stderr",
+                    text=TRUNCATION_NOTE.format(dropped=client.dropped[index])))
 
 
 def run_notebook_phase(cfg: dict) -> dict:

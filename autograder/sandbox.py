@@ -563,9 +563,11 @@ def _init_main() -> int:
 
 
 def _ended(exit_code: int | None, sig: int | None) -> str:
+    # A bare SIGKILL is not counted as a limit: without a memory cgroup the
+    # kernel sends none for our limits, so it came from the command itself.
     if exit_code == 0:
         return "ok"
-    if sig in (signal.SIGKILL, signal.SIGXCPU, signal.SIGXFSZ):
+    if sig in (signal.SIGXCPU, signal.SIGXFSZ):
         return "killed-by-limit"
     return "crashed"
 

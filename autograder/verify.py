@@ -349,7 +349,7 @@ def grade_cells(notebook: str, grade_cells: Sequence[dict], verdicts: Sequence[P
             trusted = True
             if nb_points != points:
                 why = f" ({nb_note})" if nb_note else ""
-                if notebook_incomplete and nb_note in ("not executed", "missing"):
+                if notebook_incomplete and nb_note.startswith(("not executed", "missing")):
                     flags.append(f"notebook incomplete: {notebook_incomplete}")
                 else:
                     flags.append(f"integrity: notebook run gives {nb_points:g}{why}, "
