@@ -222,9 +222,9 @@ def summarise(records: Iterable[dict], kinds: dict[str, str]) -> list[dict]:
 
 
 def _attention(record: dict) -> bool:
-    from autograder.record import _needs_attention
+    from autograder.record import needs_attention
 
-    return any(_needs_attention(f) for f in record.get("flags") or [])
+    return any(needs_attention(f) for f in record.get("flags") or [])
 
 
 def format_table(rows: list[dict]) -> str:

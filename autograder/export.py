@@ -35,6 +35,7 @@ from autograder.record import (
     grade_cells,
     gradebook_url,
     load_records,
+    needs_attention,
     open_gradebook,
 )
 
@@ -127,6 +128,10 @@ class AssignmentInfo:
                     lines += _hidden_lines(source)
                 if gid and meta.get("locked") and not meta.get("solution"):
                     locked[name][gid] = strip_hidden(source)
+        # A line that also appears in the visible notebook reveals nothing.
+        visible = "\n".join(strip_hidden(_text(c.get("source", "")))
+                            for nb in notebooks.values() for c in nb.get("cells", []))
+        lines = [line for line in dict.fromkeys(lines) if line not in visible]
         return cls(notebooks, locked, hidden, lines, points)
 
 
@@ -179,7 +184,7 @@ def export_csv(course: str | os.PathLike, dest: str | os.PathLike, *,
                     max_total += top
                 recs = [r for r in records.get(student, []) if r["assignment"] in names]
                 flags = sorted({f"{r['assignment']}: {_flag_text(f)}" for r in recs
-                                for f in _all_flags(r)})
+                                for f in _all_flags(r) if needs_attention(f)})
                 errors = [f"{r['assignment']}: {r.get('error')}" for r in recs
                           if r.get("status") != "graded"]
                 writer.writerow([*row, _num(total), _num(max_total), "; ".join(flags),
@@ -205,7 +210,7 @@ def _all_flags(record: Mapping) -> list:
     flags = list(record.get("flags") or [])
     for row in record.get("cells") or []:
         flags += [f"{row.get('grade_id')}: {_flag_text(f)}" for f in row.get("flags") or []]
-    return flags
+    return list(dict.fromkeys(flags))
 
 
 # --------------------------------------------------------------------------- Gradescope

@@ -318,8 +318,8 @@ class Recorder:
 
         points = {(row.get("notebook") or _only(structure) or assignment, row["grade_id"]):
                   float(row.get("points") or 0.0) for row in cells if row.get("grade_id")}
-        flagged = any(_needs_attention(f) for f in result.get("flags") or []) or any(
-            _needs_attention(f) for row in cells for f in row.get("flags") or [])
+        flagged = any(needs_attention(f) for f in result.get("flags") or []) or any(
+            needs_attention(f) for row in cells for f in row.get("flags") or [])
         graded = result.get("status") == "graded"
         for name, grade_list in structure.items():
             try:
@@ -339,14 +339,18 @@ class Recorder:
         gb.db.commit()
 
 
-def _needs_attention(flag) -> bool:
-    """Whether an integrity flag should mark the notebook in formgrader.
+ROUTINE_FLAGS = ("unverified", "manual")
+
+
+def needs_attention(flag) -> bool:
+    """Whether a flag is worth an instructor's look (and marks the notebook in formgrader).
 
     "unverified" only says that a cell's points came from the notebook run
-    (no hidden probe decides it), which is routine, not a suspicion.
+    (no hidden probe decides it) and "manual" that a cell is graded by hand:
+    routine, not a suspicion.
     """
     text = flag.get("message", "") if isinstance(flag, Mapping) else str(flag)
-    return "unverified" not in [part.strip() for part in text.split(":", 2)[:2]]
+    return not any(part.strip() in ROUTINE_FLAGS for part in text.split(":", 2)[:2])
 
 
 def _only(structure: Mapping) -> str | None:

@@ -16,7 +16,8 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold** [l](
 def _graded_course(tmp_path):
     course = make_course(tmp_path)
     with Recorder(course) as rec:
-        for student, fake in {"alice": {"print": HOSTILE + "\n" + HIDDEN_LINE},
+        for student, fake in {"alice": {"print": HOSTILE + "\n" + HIDDEN_LINE,
+                                        "flags": ["test_graph: unverified: no probe"]},
                               "bob": {"points": {"test_affine": 2}, "flags": ["tampered"]},
                               "carol": {"error": "malformed notebook JSON"}}.items():
             submit(course, student, fake)
@@ -64,7 +65,7 @@ def test_csv_one_row_per_student_with_errors(tmp_path):
     assert by["bob"]["total"] == "2" and "tampered" in by["bob"]["flags"]
     assert by["carol"]["total"] == "0"
     assert by["carol"]["errors"] == f"{ASSIGNMENT}: malformed notebook JSON"
-    assert by["alice"]["errors"] == ""
+    assert by["alice"]["errors"] == "" and by["alice"]["flags"] == ""  # routine flags stay out
 
 
 def test_gradescope_schema_and_hidden_visibility(tmp_path):
