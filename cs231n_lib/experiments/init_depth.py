@@ -54,7 +54,9 @@ class InitDepthResult:
         Share of activations exactly 0 (meaningful for ReLU).
     hist_counts : ndarray, (n_nonlinearities, n_schemes, num_layers, bins)
         Histogram of each layer's activations on a range shared by the layers
-        of one net (so shrinking shows).
+        of one net (so shrinking shows): from the lowest 0.1% quantile to the
+        highest 99.9% quantile of its layers, values beyond counted in the end
+        bins.
     hist_edges : ndarray, (n_nonlinearities, n_schemes, bins + 1)
     num_layers, hidden, num_samples, seed : int
     """
@@ -123,8 +125,11 @@ def init_depth(schemes: Sequence = DEFAULT_SCHEMES,
         for j, (_, scheme) in enumerate(pairs):
             layers = deep_net_activations(scheme, nonlinearity, num_layers=num_layers,
                                           hidden=hidden, num_samples=num_samples, seed=seed)
-            low = min(float(h.min()) for h in layers)
-            high = max(float(h.max()) for h in layers)
+            # One range for all layers of a net, so that shrinking shows; the rare
+            # outliers beyond its 0.1% tails go to the end bins instead of
+            # stretching the axis until the bulk is one bar.
+            low = min(float(np.quantile(h, 0.001)) for h in layers)
+            high = max(float(np.quantile(h, 0.999)) for h in layers)
             if high <= low:
                 low, high = low - 0.5, high + 0.5
             for k, h in enumerate(layers):
@@ -132,7 +137,8 @@ def init_depth(schemes: Sequence = DEFAULT_SCHEMES,
                 std[i, j, k] = h.std()
                 saturated[i, j, k] = np.mean(np.abs(h) > SATURATION_LEVEL)
                 zero[i, j, k] = np.mean(h == 0)
-                counts[i, j, k], edges[i, j] = np.histogram(h, bins=bins, range=(low, high))
+                counts[i, j, k], edges[i, j] = np.histogram(np.clip(h, low, high), bins=bins,
+                                                            range=(low, high))
     return InitDepthResult(nonlinearities=tuple(nonlinearities),
                            schemes=tuple(label for label, _ in pairs), mean=mean, std=std,
                            saturated=saturated, zero=zero, hist_counts=counts,

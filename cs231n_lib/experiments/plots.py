@@ -58,8 +58,15 @@ def plot_init_histograms(result: InitDepthResult) -> InlineFigure:
         edges = result.hist_edges[i, j]
         for k in range(result.num_layers):
             ax = fig.add_subplot(grid[r, k])
-            ax.stairs(result.hist_counts[i, j, k], edges, fill=True, color=_COLORS[j])
+            counts = result.hist_counts[i, j, k]
+            ax.stairs(counts, edges, fill=True, color=_COLORS[j])
             ax.set_xlim(edges[0], edges[-1])
+            zero = result.zero[i, j, k]
+            if zero > 0.3 and counts[1:].max() > 0:
+                # ReLU's exact zeros would dwarf the rest: clip their bar, say how many
+                ax.set_ylim(0, 1.15 * counts[1:].max())
+                ax.text(0.97, 0.92, f"{zero:.0%} zeros", transform=ax.transAxes,
+                        ha="right", va="top", fontsize=6)
             ax.set_yticks([])
             ax.tick_params(labelsize=6)
             ax.set_xticks([edges[0], edges[-1]])
@@ -102,7 +109,9 @@ def plot_relu_vs_tanh(result: ConvergenceResult) -> InlineFigure:
         right.plot(result.learning_rates, result.epochs_to_target[i], marker="o",
                    color=_COLORS[i], ls="-" if name == "relu" else "--", label=name)
     left.axhline(result.target_error, color="#999999", lw=0.8)
-    left.set_yscale("log")
+    # linear below one example's worth of error, where a log axis would lose the zeros
+    left.set_yscale("symlog", linthresh=1.0 / result.num_train)
+    left.set_ylim(0, 1)
     left.set_xlabel("epoch")
     left.set_ylabel("training error")
     left.set_title(f"ratio tanh / ReLU: {result.ratio:.2f} (paper: about 6)")
