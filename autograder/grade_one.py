@@ -32,10 +32,12 @@ prepared folder; only its ``rw/out`` comes back.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
 import importlib.util
+import io
 import json
 import os
 import re
@@ -304,7 +306,9 @@ def _reference_cached(probes_file: str, mtime: float, seed: int, assignment: str
     for probe in probes:
         try:
             given = {k: v.copy() for k, v in inputs[probe.name].items()}
-            reference[probe.name] = verify.plain_outputs(probe.run(lib, given))
+            # Checkers print their progress; the grader's own output stays clean.
+            with contextlib.redirect_stdout(io.StringIO()):
+                reference[probe.name] = verify.plain_outputs(probe.run(lib, given))
         except Exception as exc:  # noqa: BLE001 - an instructor bug, reported per probe
             reference[probe.name] = exc
     return probes, inputs, reference

@@ -14,10 +14,13 @@ command runs
   ``RLIMIT_NPROC``, which counts per uid, isolates fork bombs), with no
   capabilities and ``no_new_privs``;
 * with rlimits: address space, processes, file size, core dumps, CPU time;
-* on a read-only view of the file system in which the only writable place
-  is a size-limited tmpfs holding the private copy, and the paths in
-  ``hide`` (the course's solutions, gradebook, other students, the reference
-  library) are covered by empty tmpfs mounts;
+* in a private root file system (a tmpfs, entered with ``chroot``) that
+  holds only the system folders (``/usr``, ``/etc``, ...), the Python
+  interpreter's folders and the private copy: the course, the gradebook,
+  other students and the reference library are simply not there (the paths
+  in ``hide`` are also covered by empty tmpfs mounts, in case they lie
+  inside a visible folder). All of it is read-only except the private copy,
+  a size-limited tmpfs;
 * without network (a fresh network namespace with only loopback up).
 
 When not root, or when namespaces are unavailable, it falls back to what an
@@ -138,6 +141,7 @@ MS_NOSUID = 2
 MS_NODEV = 4
 MS_NOEXEC = 8
 MS_BIND = 4096
+MS_MOVE = 8192
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
 AT_FDCWD = -100
@@ -380,42 +384,63 @@ def _open_dir_nofollow(root_fd: int, rel: str) -> int:
 # ---------------------------------------------------------------------------
 # The trusted init (runs as root, pid 1 of the new namespaces).
 
-def _untraversable_top(path: str) -> str | None:
-    """The topmost ancestor of ``path`` that other users cannot enter."""
-    parts = path.strip("/").split("/")
-    current = ""
-    for part in parts[:-1] if parts else []:
-        current += "/" + part
-        try:
-            if not os.stat(current).st_mode & stat.S_IXOTH:
-                return current
-        except OSError:
-            return None
-    return None
+# What a sandbox sees of the host, read-only: the system folders, and (added
+# per run) the interpreter's folders. Everything else is simply not there.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
-def _expose(paths: Sequence[str]) -> list[str]:
-    """Make each path reachable although an ancestor is closed to others.
+def _within(path: str, roots: Sequence[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
-    For each closed ancestor, a fresh tmpfs is mounted over it and only the
-    needed paths are bind-mounted back (through file descriptors opened
-    before the tmpfs covered them). Nothing else under it stays visible.
+
+def _build_root(newroot: str, visible: Sequence[str]) -> list[str]:
+    """A fresh root file system on a tmpfs at ``newroot``.
+
+    It holds bind mounts of the system folders and of ``visible`` at their
+    usual paths, a minimal ``/dev``, a ``/proc`` of the new pid namespace and
+    empty folders for the rest. Ancestors of a bound path are plain folders
+    of the tmpfs, so a closed folder such as ``/root`` shows only what was
+    bound inside it.
     """
-    by_top: dict[str, list[str]] = {}
-    for p in paths:
-        top = _untraversable_top(p)
-        if top is not None and os.path.exists(p):
-            by_top.setdefault(top, []).append(p)
-    done = []
-    for top, inner in sorted(by_top.items()):
-        fds = [(p, os.open(p, O_PATH)) for p in inner]
-        _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-        for p, fd in fds:
-            os.makedirs(p, mode=0o755, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC)
-            os.close(fd)
-            done.append(p)
-    return done
+    _mount("tmpfs", newroot, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    bound: list[str] = []
+    for path in list(SYSTEM_PATHS) + sorted(set(visible), key=len):
+        if not os.path.lexists(path) or _within(path, bound):
+            continue
+        target = newroot + path
+        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        if os.path.islink(path) and path in SYSTEM_PATHS:
+            os.symlink(os.readlink(path), target)  # merged /usr: /bin -> usr/bin
+            continue
+        path = os.path.realpath(path)
+        if _within(path, bound):
+            continue
+        target = newroot + path
+        os.makedirs(target, mode=0o755, exist_ok=True)
+        _mount(path, target, None, MS_BIND | MS_REC)
+        bound.append(path)
+    dev = newroot + "/dev"
+    os.makedirs(dev, mode=0o755, exist_ok=True)
+    for name in DEVICES:
+        if os.path.exists(f"/dev/{name}"):
+            open(f"{dev}/{name}", "w").close()
+            _mount(f"/dev/{name}", f"{dev}/{name}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{dev}/{name}")
+    os.makedirs(newroot + "/proc", mode=0o555, exist_ok=True)
+    _mount("proc", newroot + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(newroot + "/tmp", mode=0o755, exist_ok=True)
+    return bound
+
+
+def _enter_root(newroot: str) -> None:
+    """Make ``newroot`` this process's ``/`` (switch_root style: move, chroot)."""
+    os.chdir(newroot)
+    _mount(newroot, "/", None, MS_MOVE)
+    os.chroot(".")
+    os.chdir("/")
 
 
 def _hide(paths: Sequence[str]) -> list[str]:
@@ -494,15 +519,20 @@ def _init_main() -> int:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         if not cfg["network"]:
             _loopback_up()
-        workdir = cfg["workdir"]
+        workdir, newroot = cfg["workdir"], cfg["newroot"]
         src_fd = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
-        status["setup"]["exposed"] = _expose(cfg["expose"] + [workdir, result_dir])
         status["setup"]["hidden"] = _hide(cfg["hide"])
-        _mount(result_dir, result_dir, None, MS_BIND)
-        _mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV,
+        status["setup"]["visible"] = visible = _build_root(newroot, cfg["expose"])
+        for path in (workdir, result_dir):
+            if _within(path, visible):
+                raise OSError(errno.EINVAL, f"{path} lies inside the visible {visible}")
+            os.makedirs(newroot + path, mode=0o755, exist_ok=True)
+        _mount(result_dir, newroot + result_dir, None, MS_BIND)
+        _mount("tmpfs", newroot + workdir, "tmpfs", MS_NOSUID | MS_NODEV,
                f"size={cfg['disk_bytes']},mode=0755")
-        _populate(src_fd, workdir, cfg["writable"], cfg["uid"])
+        _populate(src_fd, newroot + workdir, cfg["writable"], cfg["uid"])
         os.close(src_fd)
+        _enter_root(newroot)
         try:
             _mount_setattr("/", set_=MOUNT_ATTR_RDONLY, recursive=True)
             _mount_setattr(workdir, clear=MOUNT_ATTR_RDONLY, recursive=False)
@@ -713,12 +743,24 @@ def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = Limits(), 
 
 def _run_namespaced(argv, workdir, limits, writable, collect, cwd, hide, expose, env,
                     result_dir) -> SandboxResult:
+    newroot = tempfile.mkdtemp(prefix=".root-", dir=os.path.dirname(result_dir))
+    try:
+        return _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expose,
+                                  env, result_dir, newroot)
+    finally:
+        with contextlib.suppress(OSError):
+            os.rmdir(newroot)
+
+
+def _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expose, env,
+                       result_dir, newroot) -> SandboxResult:
     with private_uid() as uid:
         cfg = {
             "argv": argv, "env": env, "cwd": cwd, "uid": uid, "workdir": workdir,
             "writable": writable, "collect": collect, "result_dir": result_dir,
             "hide": [os.path.realpath(p) for p in hide],
             "expose": interpreter_paths() + [os.path.realpath(p) for p in expose],
+            "newroot": newroot,
             "network": limits.network, "disk_bytes": int(limits.disk_bytes),
             "wall_seconds": float(limits.submission_seconds),
             "rlimits": _rlimits(limits, with_nproc=True),
@@ -791,10 +833,11 @@ def _describe_namespaced(limits: Limits, uid: int, setup: dict) -> dict:
             "private network namespace, loopback only" if not limits.network
             else "network allowed by the caller")},
         "filesystem": {"enforced": True, "how": (
-            ("read-only view of the file system" if ro else
-             "file system NOT read-only (mount_setattr failed)")
-            + f"; writable: the private copy only; hidden: {len(hidden)} path(s)"),
-            "hidden": hidden, "read_only_root": ro},
+            "a private root holding only the system folders, the interpreter and the "
+            "private copy; " + ("read-only" if ro else
+                                "NOT read-only (mount_setattr failed)")
+            + f" except the private copy; {len(hidden)} more path(s) hidden"),
+            "hidden": hidden, "visible": setup.get("visible", []), "read_only_root": ro},
         "user": {"enforced": True, "how": (
             f"uid {uid}, no capabilities, no_new_privs, private mount, pid, IPC namespaces")},
     }

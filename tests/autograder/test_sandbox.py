@@ -94,17 +94,50 @@ def test_hidden_paths_are_unreadable(tmp_path, open_dir):
     secret_file.write_text("SECRET")
     r = run_py(tmp_path, f"""
         import os
-        try:
-            print(os.listdir({str(secret_dir)!r}))
-        except OSError as exc:
-            print('dir refused', exc.errno)
-        print(os.stat({str(secret_file)!r}).st_size)
-        print('file holds', repr(open({str(secret_file)!r}).read()))
+        for path in [{str(secret_dir / "solution.py")!r}, {str(secret_file)!r}]:
+            try:
+                print(open(path).read())
+            except OSError as exc:
+                print('refused', exc.errno)
     """, hide=[str(secret_dir), str(secret_file)])
     assert r.ended == "ok", r
-    assert "SECRET" not in r.stdout_tail and "solution" not in r.stdout_tail
-    assert "dir refused" in r.stdout_tail and "file holds ''" in r.stdout_tail
+    assert "SECRET" not in r.stdout_tail and r.stdout_tail.count("refused") == 2
     assert str(secret_dir) in r.limits_in_force["filesystem"]["hidden"]
+
+
+@needs_root
+def test_hiding_also_works_inside_a_visible_folder(tmp_path, open_dir):
+    (open_dir / "secret.txt").write_text("SECRET")
+    r = run_py(tmp_path, f"""
+        import os
+        print(os.listdir({str(open_dir)!r}))
+        try:
+            print(open({str(open_dir / "secret.txt")!r}).read())
+        except OSError as exc:
+            print('refused', exc.errno)
+    """, expose=[str(open_dir)], hide=[str(open_dir / "secret.txt")])
+    assert r.ended == "ok", r
+    assert "secret.txt" in r.stdout_tail and "SECRET" not in r.stdout_tail
+
+
+@needs_root
+def test_only_the_allowed_folders_exist(tmp_path):
+    repo = pathlib.Path(sandbox.__file__).resolve().parents[1]
+    r = run_py(tmp_path, f"""
+        import os, sys
+        print(sorted(os.listdir('/')))
+        print(os.path.exists({str(repo / "autograder")!r}), os.path.exists('/root/.bashrc'))
+        print(os.path.exists(sys.executable), os.path.exists({str(tmp_path / "result")!r}))
+    """)
+    assert r.ended == "ok", r
+    top, hidden, visible = r.stdout_tail.strip().splitlines()[:3]
+    allowed = {p.strip("/").split("/")[0] for p in sandbox.SYSTEM_PATHS} | {
+        "dev", "proc", "tmp"} | {p.strip("/").split("/")[0] for p in
+                                  sandbox.interpreter_paths() + [str(tmp_path)]}
+    assert set(eval(top)) <= allowed
+    assert hidden == "False False"
+    assert visible.startswith("True")
+    assert r.limits_in_force["filesystem"]["visible"]
 
 
 @needs_root
