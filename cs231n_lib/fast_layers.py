@@ -235,22 +235,27 @@ def max_pool_backward_fast(dout, cache):
     out_nan = np.isnan(out).any() if np.issubdtype(out.dtype, np.inexact) else False
 
     if _tiles(ph, pw, stride):
+        # Each window's max and upstream gradient are repeated across the window's width
+        # (np.repeat) and broadcast over its rows, so that every operation below runs
+        # along whole image rows instead of strided single elements.
         M = N * C * H_out
-        windows = x.reshape(M, ph, W_out, pw)
-        window_max = out.reshape(M, 1, W_out, 1)
-        is_max = windows == window_max
+        rows = x.reshape(M, ph, W)
+        window_max = np.repeat(out.reshape(M, W_out), pw, axis=1)[:, None, :]
+        is_max = rows == window_max
         if out_nan:
             # np.argmax (the naive layer) takes a NaN as the maximum.
-            is_max |= np.isnan(windows) & np.isnan(window_max)
+            is_max |= np.isnan(rows) & np.isnan(window_max)
         if np.count_nonzero(is_max) != out.size:
             # Some window holds its maximum twice (or more): keep the first.
-            _keep_first([is_max[:, u, :, v] for u in range(ph) for v in range(pw)])
-        upstream = dout.reshape(M, 1, W_out, 1)
-        if np.isfinite(upstream).all():
-            dx = np.multiply(is_max, upstream, dtype=dtype)
+            by_offset = is_max.reshape(M, ph, W_out, pw)
+            _keep_first([by_offset[:, u, :, v] for u in range(ph) for v in range(pw)])
+        dx = np.empty((M, ph, W), dtype=dtype)
+        dx[...] = np.repeat(dout.reshape(M, W_out), pw, axis=1)[:, None, :]
+        if np.isfinite(dout).all():
+            np.multiply(dx, is_max, out=dx)
         else:
-            # 0 * inf would put NaN where the naive layer leaves 0.
-            dx = np.where(is_max, upstream, np.zeros((), dtype=dtype))
+            # 0 * inf would leave NaN where the naive layer leaves 0.
+            np.copyto(dx, 0, where=~is_max)
         return dx.reshape(N, C, H, W)
 
     dx = np.zeros(x.shape, dtype=dtype)
