@@ -1,0 +1,155 @@
+"""Probes of the activations assignment (lecture 6): every activation, forward and backward.
+
+Each probe draws fresh inputs on the trusted side, runs the student's forward
+pass and the backward pass through the returned cache, and the grader
+compares the outputs with the reference library's. Inputs stay away from the
+kink at 0 (where only a convention decides the gradient) and include extreme
+values where a careless ``exp`` overflows. ``test_dead_fraction`` tests a
+notebook answer, not library code, and has no probe.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from autograder.probes import Probe
+
+
+def _module(lib, name):
+    """Submodule ``name`` of the library copy ``lib`` (the student's or the reference)."""
+    return importlib.import_module(f"{lib.__name__}.{name}")
+
+
+def _away_from_zero(rng, shape, margin=0.05):
+    x = rng.standard_normal(shape) * rng.uniform(0.5, 4.0)
+    return x + margin * np.sign(x)
+
+
+def _random_shape(rng):
+    return tuple(int(d) for d in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+
+
+def _elementwise_inputs(rng):
+    shape = _random_shape(rng)
+    return {"x": _away_from_zero(rng, shape), "dout": rng.standard_normal(shape)}
+
+
+def _extreme_inputs(rng):
+    """Large magnitudes of both signs, where exp(|x|) overflows."""
+    x = rng.choice([-1.0, 1.0], 8) * rng.uniform(30.0, 900.0, 8)
+    return {"x": x, "dout": rng.standard_normal(8)}
+
+
+def _forward_backward(lib, name, inputs, **params):
+    activations = _module(lib, "activations")
+    out, cache = getattr(activations, f"{name}_forward")(inputs["x"], **params)
+    dx = getattr(activations, f"{name}_backward")(inputs["dout"], cache)
+    return {"out": out, "dx": dx}
+
+
+def _sigmoid_run(lib, inputs):
+    return _forward_backward(lib, "sigmoid", inputs)
+
+
+def _tanh_run(lib, inputs):
+    return _forward_backward(lib, "tanh", inputs)
+
+
+# ------------------------------------------------------------- leaky ReLU, ELU
+
+def _with_alpha(rng, low, high):
+    inputs = _elementwise_inputs(rng)
+    inputs["alpha"] = np.float64(rng.uniform(low, high))
+    return inputs
+
+
+def _leaky_inputs(rng):
+    return _with_alpha(rng, 0.005, 0.5)
+
+
+def _leaky_run(lib, inputs):
+    return _forward_backward(lib, "leaky_relu", inputs, alpha=float(inputs["alpha"]))
+
+
+def _elu_inputs(rng):
+    return _with_alpha(rng, 0.3, 3.0)
+
+
+def _elu_extreme_inputs(rng):
+    inputs = _extreme_inputs(rng)
+    inputs["alpha"] = np.float64(rng.uniform(0.3, 3.0))
+    return inputs
+
+
+def _elu_run(lib, inputs):
+    return _forward_backward(lib, "elu", inputs, alpha=float(inputs["alpha"]))
+
+
+# ------------------------------------------------------------------- PReLU
+
+def _prelu_scalar_inputs(rng):
+    inputs = _elementwise_inputs(rng)
+    inputs["alpha"] = np.float64(rng.uniform(-0.5, 0.5))
+    return inputs
+
+
+def _prelu_feature_inputs(rng):
+    n, d = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+    return {"x": _away_from_zero(rng, (n, d)), "dout": rng.standard_normal((n, d)),
+            "alpha": rng.uniform(-0.5, 0.5, d)}
+
+
+def _prelu_channel_inputs(rng):
+    shape = (int(rng.integers(1, 4)), int(rng.integers(1, 4)), 3, int(rng.integers(2, 5)))
+    return {"x": _away_from_zero(rng, shape), "dout": rng.standard_normal(shape),
+            "alpha": rng.uniform(-0.5, 0.5, shape[1])}
+
+
+def _prelu_run(lib, inputs):
+    activations = _module(lib, "activations")
+    alpha = inputs["alpha"]
+    alpha = float(alpha) if alpha.ndim == 0 else alpha
+    out, cache = activations.prelu_forward(inputs["x"], alpha)
+    dx, dalpha = activations.prelu_backward(inputs["dout"], cache)
+    return {"out": out, "dx": dx, "dalpha": np.asarray(dalpha, dtype=np.float64)}
+
+
+# ------------------------------------------------------------------ maxout
+
+def _maxout_inputs(rng, k):
+    n, d, m = (int(v) for v in rng.integers(1, 6, size=3))
+    return {"x": rng.standard_normal((n, d)), "w": rng.standard_normal((d, m, k)),
+            "b": rng.standard_normal((m, k)), "dout": rng.standard_normal((n, m))}
+
+
+def _maxout2_inputs(rng):
+    return _maxout_inputs(rng, 2)
+
+
+def _maxout3_inputs(rng):
+    return _maxout_inputs(rng, int(rng.integers(3, 5)))
+
+
+def _maxout_run(lib, inputs):
+    activations = _module(lib, "activations")
+    out, cache = activations.maxout_forward(inputs["x"], inputs["w"], inputs["b"])
+    dx, dw, db = activations.maxout_backward(inputs["dout"], cache)
+    return {"out": out, "dx": dx, "dw": dw, "db": db}
+
+
+PROBES = [
+    Probe("test_sigmoid", "sigmoid", _elementwise_inputs, _sigmoid_run),
+    Probe("test_sigmoid", "sigmoid_extreme", _extreme_inputs, _sigmoid_run),
+    Probe("test_tanh", "tanh", _elementwise_inputs, _tanh_run),
+    Probe("test_tanh", "tanh_extreme", _extreme_inputs, _tanh_run),
+    Probe("test_leaky_relu", "leaky_relu", _leaky_inputs, _leaky_run),
+    Probe("test_prelu", "prelu_scalar", _prelu_scalar_inputs, _prelu_run),
+    Probe("test_prelu", "prelu_per_feature", _prelu_feature_inputs, _prelu_run),
+    Probe("test_prelu", "prelu_per_channel", _prelu_channel_inputs, _prelu_run),
+    Probe("test_elu", "elu", _elu_inputs, _elu_run),
+    Probe("test_elu", "elu_extreme", _elu_extreme_inputs, _elu_run),
+    Probe("test_maxout", "maxout_two_pieces", _maxout2_inputs, _maxout_run),
+    Probe("test_maxout", "maxout_more_pieces", _maxout3_inputs, _maxout_run),
+]

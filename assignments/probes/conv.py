@@ -1,0 +1,160 @@
+"""Probes of the conv assignment (lecture 5): naive convolution and max pooling.
+
+Each probe draws fresh inputs on the trusted side, runs a forward pass of the
+student's library and, for the backward cells, the backward pass through the
+returned cache; the grader compares the outputs with the reference library's.
+Shapes are drawn too, always from configurations that tile. The notebook's
+hand-worked answers (``test_output_sizes``, ``test_param_counts``) test no
+library code and have no probe.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from autograder.probes import Probe
+
+
+def _module(lib, name):
+    """Submodule ``name`` of the library copy ``lib`` (the student's or the reference)."""
+    return importlib.import_module(f"{lib.__name__}.{name}")
+
+
+def _conv_param(inputs):
+    return {"stride": int(inputs["stride"]), "pad": int(inputs["pad"])}
+
+
+def _pool_param(inputs):
+    return {"pool_height": int(inputs["pool_height"]), "pool_width": int(inputs["pool_width"]),
+            "stride": int(inputs["stride"])}
+
+
+def _conv_case(rng, *, height, width, filter_height, filter_width, stride, pad):
+    n, c, f = (int(rng.integers(1, 4)) for _ in range(3))
+    x = rng.standard_normal((n, c, height, width))
+    w = rng.standard_normal((f, c, filter_height, filter_width))
+    out_h = (height - filter_height + 2 * pad) // stride + 1
+    out_w = (width - filter_width + 2 * pad) // stride + 1
+    return {"x": x, "w": w, "b": rng.standard_normal(f), "stride": np.int64(stride),
+            "pad": np.int64(pad), "dout": rng.standard_normal((n, f, out_h, out_w))}
+
+
+# ------------------------------------------------------------------- conv
+
+def _conv_stride2_pad1_inputs(rng):
+    # (7 - 3 + 2) / 2 + 1 = 4 and (9 - 3 + 2) / 2 + 1 = 5: stride 2 with padding, not square
+    return _conv_case(rng, height=7, width=9, filter_height=3, filter_width=3, stride=2, pad=1)
+
+
+def _conv_rectangular_inputs(rng):
+    # a 3 x 2 filter on a 6 x 5 image, stride 1, no padding
+    return _conv_case(rng, height=6, width=5, filter_height=3, filter_width=2, stride=1, pad=0)
+
+
+def _conv_overlap_pad2_inputs(rng):
+    # windows overlap (stride 1 < filter 3) and the padding is wider than one pixel
+    return _conv_case(rng, height=4, width=4, filter_height=3, filter_width=3, stride=1, pad=2)
+
+
+def _conv_stride3_1x1_inputs(rng):
+    # 1 x 1 filters with stride 3 skip pixels entirely: their gradient must be exactly 0
+    return _conv_case(rng, height=7, width=4, filter_height=1, filter_width=1, stride=3, pad=0)
+
+
+def _conv_forward_run(lib, inputs):
+    conv = _module(lib, "conv")
+    out, _ = conv.conv_forward_naive(inputs["x"], inputs["w"], inputs["b"], _conv_param(inputs))
+    return {"out": out}
+
+
+def _conv_backward_run(lib, inputs):
+    conv = _module(lib, "conv")
+    _, cache = conv.conv_forward_naive(inputs["x"], inputs["w"], inputs["b"],
+                                       _conv_param(inputs))
+    dx, dw, db = conv.conv_backward_naive(inputs["dout"], cache)
+    return {"dx": dx, "dw": dw, "db": db}
+
+
+# ------------------------------------------------------------------ max pool
+
+def _pool_case(rng, *, height, width, pool_height, pool_width, stride, ties=False):
+    n, c = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    shape = (n, c, height, width)
+    if ties:
+        x = rng.integers(0, 3, shape).astype(np.float64)  # many equal maxima per window
+    else:
+        x = rng.standard_normal(shape)
+    out_h = (height - pool_height) // stride + 1
+    out_w = (width - pool_width) // stride + 1
+    return {"x": x, "pool_height": np.int64(pool_height), "pool_width": np.int64(pool_width),
+            "stride": np.int64(stride), "dout": rng.standard_normal((n, c, out_h, out_w))}
+
+
+def _pool_2x2_inputs(rng):
+    return _pool_case(rng, height=6, width=8, pool_height=2, pool_width=2, stride=2)
+
+
+def _pool_overlap_inputs(rng):
+    # AlexNet-style overlapping windows: 3 x 3, stride 2
+    return _pool_case(rng, height=9, width=7, pool_height=3, pool_width=3, stride=2)
+
+
+def _pool_rectangular_inputs(rng):
+    # a 2 x 3 window with stride 1: every input belongs to up to six windows
+    return _pool_case(rng, height=4, width=5, pool_height=2, pool_width=3, stride=1)
+
+
+def _pool_ties_inputs(rng):
+    # equal maxima: the whole gradient goes to the first one in row-major order
+    return _pool_case(rng, height=6, width=6, pool_height=2, pool_width=2, stride=2, ties=True)
+
+
+def _pool_ties_overlap_inputs(rng):
+    return _pool_case(rng, height=7, width=7, pool_height=3, pool_width=3, stride=2, ties=True)
+
+
+def _pool_forward_run(lib, inputs):
+    conv = _module(lib, "conv")
+    out, _ = conv.max_pool_forward_naive(inputs["x"], _pool_param(inputs))
+    return {"out": out}
+
+
+def _pool_backward_run(lib, inputs):
+    conv = _module(lib, "conv")
+    _, cache = conv.max_pool_forward_naive(inputs["x"], _pool_param(inputs))
+    return {"dx": conv.max_pool_backward_naive(inputs["dout"], cache)}
+
+
+PROBES = [
+    Probe("test_conv_forward", "conv_forward_stride2_pad1", _conv_stride2_pad1_inputs,
+          _conv_forward_run),
+    Probe("test_conv_forward", "conv_forward_rectangular", _conv_rectangular_inputs,
+          _conv_forward_run),
+    Probe("test_conv_forward", "conv_forward_overlap_pad2", _conv_overlap_pad2_inputs,
+          _conv_forward_run),
+    Probe("test_conv_forward", "conv_forward_1x1_stride3", _conv_stride3_1x1_inputs,
+          _conv_forward_run),
+    Probe("test_conv_backward", "conv_backward_stride2_pad1", _conv_stride2_pad1_inputs,
+          _conv_backward_run),
+    Probe("test_conv_backward", "conv_backward_rectangular", _conv_rectangular_inputs,
+          _conv_backward_run),
+    Probe("test_conv_backward", "conv_backward_overlap_pad2", _conv_overlap_pad2_inputs,
+          _conv_backward_run),
+    Probe("test_conv_backward", "conv_backward_1x1_stride3", _conv_stride3_1x1_inputs,
+          _conv_backward_run),
+    Probe("test_max_pool_forward", "pool_forward_2x2", _pool_2x2_inputs, _pool_forward_run),
+    Probe("test_max_pool_forward", "pool_forward_overlap", _pool_overlap_inputs,
+          _pool_forward_run),
+    Probe("test_max_pool_forward", "pool_forward_rectangular", _pool_rectangular_inputs,
+          _pool_forward_run),
+    Probe("test_max_pool_backward", "pool_backward_2x2", _pool_2x2_inputs, _pool_backward_run),
+    Probe("test_max_pool_backward", "pool_backward_overlap", _pool_overlap_inputs,
+          _pool_backward_run),
+    Probe("test_max_pool_backward", "pool_backward_rectangular", _pool_rectangular_inputs,
+          _pool_backward_run),
+    Probe("test_max_pool_backward", "pool_backward_ties", _pool_ties_inputs, _pool_backward_run),
+    Probe("test_max_pool_backward", "pool_backward_ties_overlap", _pool_ties_overlap_inputs,
+          _pool_backward_run),
+]
