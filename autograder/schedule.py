@@ -23,9 +23,12 @@ import importlib
 import json
 import logging
 import os
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,6 +171,24 @@ def _error_result(job: Job, message: str, source: str) -> dict:
             "max_score": None, "flags": []}
 
 
+@contextmanager
+def _sigint_ignored():
+    """Start worker processes that ignore SIGINT (they inherit it).
+
+    Ctrl-C in a terminal reaches every process of the foreground group; the
+    coordinator alone should handle it (save, cancel, shut the cluster down)
+    instead of every worker printing its own traceback.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class _Cluster:
     """A Dask client on a fresh LocalCluster or on an existing scheduler."""
 
@@ -186,9 +207,10 @@ class _Cluster:
             if scheduler:
                 self.client = Client(scheduler, timeout="30s")
             else:
-                self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1,
-                                            processes=True, dashboard_address=None,
-                                            silence_logs=logging.ERROR)
+                with _sigint_ignored():
+                    self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1,
+                                                processes=True, dashboard_address=None,
+                                                silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
         self.workers = len(self.client.scheduler_info(n_workers=-1).get("workers", {})) \
             if scheduler else jobs
