@@ -17,7 +17,7 @@ config:
    ignores the interrupt is killed and the remaining cells are marked as
    not run.
 2. ``runner.py probes CONFIG``: in a *fresh* interpreter
-   (``runner.py probe-host CONFIG START``, a separate process), import the
+   (``runner.py probe-host CONFIG START FD``, a separate process), import the
    submitted ``cs231n_lib`` from its pristine read-only copy, load
    ``inputs.npz`` and run every probe's ``run(lib, inputs)``, each under its
    own try/except and time limit: a probe that hangs or kills its
@@ -224,10 +224,15 @@ def _plain_outputs(result) -> dict:
     return out
 
 
-def probe_host(cfg: dict, start: int) -> int:
-    """Run probes ``start, start+1, ...``; say BEGIN/END on stdout for each."""
+def probe_host(cfg: dict, start: int, report_fd: int) -> int:
+    """Run probes ``start, start+1, ...``; say ``BEGIN i`` / ``END i`` on
+    ``report_fd`` (stdout goes nowhere, so nothing printed can pose as these)."""
     import numpy as np
 
+    report = os.fdopen(report_fd, "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    sys.stdout = open(os.devnull, "w")
     # The probe contract module, under the name probe files import it by.
     pkg = types.ModuleType("autograder")
     pkg.__path__ = []
@@ -244,7 +249,7 @@ def probe_host(cfg: dict, start: int) -> int:
     out_dir = cfg["probe_dir"]
     for i in range(start, len(probes)):
         probe = probes[i]
-        print(f"BEGIN {i}", flush=True)
+        report.write(f"BEGIN {i}\n")
         prefix = probe.name + SEP
         inputs = {k[len(prefix):]: v.copy() for k, v in arrays.items() if k.startswith(prefix)}
         try:
@@ -254,12 +259,15 @@ def probe_host(cfg: dict, start: int) -> int:
             tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
             with open(os.path.join(out_dir, f"{i}.error"), "w") as fh:
                 fh.write("".join(tb)[-4000:])
-        print(f"END {i}", flush=True)
+        report.write(f"END {i}\n")
     return 0
 
 
 def _pump_lines(stream, q: queue.Queue) -> None:
-    for raw in iter(stream.readline, b""):
+    while True:
+        raw = stream.readline(256)
+        if not raw:
+            break
         q.put(raw.decode("ascii", "replace").strip())
     q.put(None)
 
@@ -271,6 +279,14 @@ def _read_tail(stream, sink: list) -> None:
     sink.append(tail)
 
 
+def _parse(line: str, start: int, count: int) -> tuple[str, int] | None:
+    parts = line.split()
+    if len(parts) != 2 or parts[0] not in ("BEGIN", "END") or not parts[1].isdigit():
+        return None
+    index = int(parts[1])
+    return (parts[0], index) if start <= index < count else None
+
+
 def run_probe_phase(cfg: dict, deadline: float) -> dict:
     """Run the probe host, restarting it after a probe that hangs or kills it."""
     import numpy as np
@@ -280,61 +296,76 @@ def run_probe_phase(cfg: dict, deadline: float) -> dict:
     shutil.rmtree(cfg["probe_dir"], ignore_errors=True)
     os.makedirs(cfg["probe_dir"])
     errors: dict[str, str] = {}
+    ended: set[int] = set()
     start = 0
     while start < len(names):
+        read_end, write_end = os.pipe()
         proc = subprocess.Popen(
             [sys.executable, "-I", "-B", os.path.abspath(__file__), "probe-host", cfg["config"],
-             str(start)],
-            cwd=cfg["probe_dir"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+             str(start), str(write_end)],
+            cwd=cfg["probe_dir"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(write_end,))
+        os.close(write_end)
         lines: queue.Queue = queue.Queue()
-        threading.Thread(target=_pump_lines, args=(proc.stdout, lines), daemon=True).start()
+        threading.Thread(target=_pump_lines, args=(os.fdopen(read_end, "rb"), lines),
+                         daemon=True).start()
         err_tail: list[bytes] = []
         threading.Thread(target=_read_tail, args=(proc.stderr, err_tail), daemon=True).start()
-        current, timer = None, deadline
-        began_any = False
+        current, timer, outcome = None, deadline, "eof"
         while True:
             try:
                 line = lines.get(timeout=max(0.0, min(timer, deadline) - time.monotonic()))
             except queue.Empty:
-                line = "TIMEOUT"
-            if line is None or line == "TIMEOUT":
+                outcome = "timeout"
                 break
-            if line.startswith("BEGIN "):
-                current, began_any = int(line.split()[1]), True
-                timer = time.monotonic() + float(cfg["probe_seconds"])
-            elif line.startswith("END "):
+            if line is None:
+                break
+            event = _parse(line, start, len(names))
+            if event is None:
+                continue
+            if event[0] == "BEGIN":
+                current, timer = event[1], time.monotonic() + float(cfg["probe_seconds"])
+            else:
+                ended.add(event[1])
                 current, timer = None, deadline
-        if line == "TIMEOUT":
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
+                if event[1] == len(names) - 1:
+                    outcome = "done"
+                    break
+        # The host and anything it started in its group go, whatever happened.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
         proc.wait()
         time.sleep(0.05)
         stderr = b"".join(err_tail).decode("utf-8", "replace")[-2000:]
-        if line == "TIMEOUT" and time.monotonic() >= deadline:
-            for name in names[start if current is None else current:]:
-                errors.setdefault(name, "not run: the submission's time limit ran out")
+        if outcome == "done":
             break
-        if line == "TIMEOUT":
-            errors[names[current]] = f"timed out after {cfg['probe_seconds']} s"
-            start = current + 1
-            continue
+        if outcome == "timeout" and time.monotonic() >= deadline:
+            for i, name in enumerate(names):
+                if i >= start and i not in ended:
+                    errors.setdefault(name, "not run: the submission's time limit ran out")
+            break
         if current is not None:
-            errors[names[current]] = (f"the probe process ended (exit status {proc.returncode})"
-                                      f" while running it. {stderr}").strip()
+            errors[names[current]] = (
+                f"timed out after {cfg['probe_seconds']} s" if outcome == "timeout" else
+                f"the probe process ended (exit status {proc.returncode}) while running it. "
+                f"{stderr}".strip())
             start = current + 1
             continue
-        if not began_any:
+        done_here = [i for i in ended if i >= start]
+        if not done_here:
             message = f"could not load the submitted library or the probes: {stderr}".strip()
             for name in names[start:]:
                 errors[name] = message
-        break
+            break
+        start = max(done_here) + 1
     outputs = {}
     for i, name in enumerate(names):
         err_file = os.path.join(cfg["probe_dir"], f"{i}.error")
         npz_file = os.path.join(cfg["probe_dir"], f"{i}.npz")
+        if name in errors:
+            continue
         if os.path.exists(err_file):
             with open(err_file, errors="replace") as fh:
                 errors[name] = fh.read()
@@ -343,7 +374,7 @@ def run_probe_phase(cfg: dict, deadline: float) -> dict:
                 for key in data.files:
                     outputs[name + SEP + key] = data[key]
         else:
-            errors.setdefault(name, "the probe produced no output")
+            errors[name] = "the probe produced no output"
     np.savez(cfg["outputs"], **outputs)
     with open(cfg["errors"], "w") as fh:
         json.dump(errors, fh)
@@ -358,7 +389,7 @@ def _skip_slow_format_checks() -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``notebook CONFIG`` | ``probes CONFIG`` | ``probe-host CONFIG START``."""
+    """``notebook CONFIG`` | ``probes CONFIG`` | ``probe-host CONFIG START FD``."""
     _no_ptrace()
     _skip_slow_format_checks()
     phase, config_path = argv[0], argv[1]
@@ -366,7 +397,7 @@ def main(argv: list[str]) -> int:
         cfg = json.load(fh)
     cfg["config"] = config_path
     if phase == "probe-host":
-        return probe_host(cfg, int(argv[2]))
+        return probe_host(cfg, int(argv[2]), int(argv[3]))
     started = time.monotonic()
     if phase == "notebook":
         report = run_notebook_phase(cfg)

@@ -184,3 +184,52 @@ def test_copy_submission_caps(tmp_path):
     (src / "big.bin").write_bytes(b"x" * 2000)
     with pytest.raises(grade_one.SubmissionError, match="larger than"):
         grade_one.copy_submission(src, tmp_path / "dest", max_bytes=1000)
+
+
+TROUBLED_SCALE = """import numpy as np
+
+
+def scale_forward(x, a):
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        while True:
+            pass
+    print("END 2")
+    print("BEGIN 99")
+    return a * x
+
+
+def shift(x, b):
+    import subprocess
+    subprocess.Popen(["sleep", "1000"])
+    return np.asarray(x, dtype=np.float64) + b
+"""
+
+DYING_SCALE = """import os
+
+import numpy as np
+
+
+def scale_forward(x, a):
+    if np.asarray(x).size == 0:
+        os._exit(3)
+    return a * np.asarray(x, dtype=np.float64)
+
+
+def shift(x, b):
+    return np.asarray(x, dtype=np.float64) + b
+"""
+
+
+@pytest.mark.parametrize("library, note", [(TROUBLED_SCALE, "timed out"),
+                                           (DYING_SCALE, "probe process ended")])
+def test_a_probe_that_hangs_or_dies_fails_alone(tmp_path, library, note):
+    course, reflib = mini_course.make_mini_course(tmp_path)
+    folder = mini_course.submit(course, "troubled", "reference")
+    (folder / "cs231n_lib" / "scale.py").write_text(library)
+    r = grade_submission(course, ASSIGNMENT, "troubled", seed=SEED, reference_lib=reflib,
+                         limits=Limits(cell_seconds=3, submission_seconds=60))
+    probes = {p["name"]: p for c in r["cells"] for p in c["probes"]}
+    assert not probes["scale_empty"]["passed"] and note in probes["scale_empty"]["note"]
+    assert probes["scale_random"]["passed"] and probes["shift_random"]["passed"]
+    assert scores(r)["test_scale"] == 0 and scores(r)["test_shift"] == POINTS["test_shift"]
