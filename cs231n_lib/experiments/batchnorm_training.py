@@ -10,7 +10,11 @@ Here: the same architecture (sigmoid by default) on the default data, with
 and without ``normalization='batchnorm'``, over a grid of learning rates
 (Xavier weights) and a grid of initial weight scales (at one learning rate).
 For each run: the training-accuracy curve and the steps until it first
-reaches the target.
+reaches the target. As in the paper's panels (b, c), one more pair of runs
+follows the input of one sigmoid of the last hidden layer through training,
+at the learning rate that suited the plain net best: its 15th, 50th and
+85th percentiles over the validation set (one batch, normalised with its
+own statistics as in training) before training and after every epoch.
 """
 
 from __future__ import annotations
@@ -32,8 +36,12 @@ from cs231n_lib.experiments._common import (
     train,
 )
 from cs231n_lib.models import FullyConnectedNet
+from cs231n_lib.solver import Solver
 
-__all__ = ["BatchnormResult", "batchnorm_training"]
+__all__ = ["BatchnormResult", "batchnorm_training", "PERCENTILES"]
+
+#: The percentiles of a unit's input that the paper's Figure 1 (b, c) follows.
+PERCENTILES = (15, 50, 85)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,13 @@ class BatchnormResult:
     scale_steps : ndarray, (2, n_scales)
     learning_rate : float
         Of the weight-scale runs.
+    unit_percentiles : ndarray, (2, num_epochs + 1, 3)
+        The 15th, 50th, 85th percentiles (``PERCENTILES``) over the validation
+        set of the input of one sigmoid (unit 0 of the last hidden layer), at
+        the start and after every epoch; empty ``(2, 0, 3)`` unless the
+        activation is sigmoid.
+    distribution_rate : float
+        Learning rate of those runs: the plain net's fastest on the grid.
     target_accuracy : float
     steps : ndarray, (n_checks,)
         Gradient steps taken at each check.
@@ -74,6 +89,8 @@ class BatchnormResult:
     scale_accuracy: np.ndarray
     scale_steps: np.ndarray
     learning_rate: float
+    unit_percentiles: np.ndarray
+    distribution_rate: float
     target_accuracy: float
     steps: np.ndarray
     activation: str
@@ -91,6 +108,15 @@ class BatchnormResult:
     def speedup(self) -> float:
         """Fastest steps without batchnorm divided by fastest steps with it."""
         return self.fastest(None) / self.fastest("batchnorm")
+
+    def drift(self, normalization) -> float:
+        """How far the unit's median input wandered during training (highest minus
+        lowest), in units of its average spread (85th minus 15th percentile);
+        nan without sigmoid data."""
+        p = self.unit_percentiles[self.normalizations.index(normalization)]
+        if p.size == 0:
+            return math.nan
+        return float(np.ptp(p[:, 1]) / np.mean(p[:, 2] - p[:, 0]))
 
     def trained(self, normalization, which: str = "rates") -> int:
         """How many runs of a grid (``'rates'`` or ``'scales'``) reached the target."""
@@ -157,6 +183,20 @@ def batchnorm_training(data: Mapping | None = None, *,
 
     rate_runs = [[run(n, "xavier", r) for r in rates] for n in normalizations]
     scale_runs = [[run(n, float(s), learning_rate) for s in scales] for n in normalizations]
+    plain_steps = np.array([s for _, s in rate_runs[0]])
+    distribution_rate = (float(rates[np.nanargmin(plain_steps)])
+                         if np.isfinite(plain_steps).any() else learning_rate)
+    if activation == "sigmoid":
+        percentiles = np.array([
+            _unit_input_percentiles(
+                FullyConnectedNet(hidden_dims, input_dim=input_dim(prepared),
+                                  num_classes=prepared["num_classes"], activation=activation,
+                                  weight_init="xavier", normalization=n, seed=seed),
+                prepared, learning_rate=distribution_rate, num_epochs=num_epochs,
+                batch_size=batch_size, seed=seed)
+            for n in normalizations])
+    else:
+        percentiles = np.empty((2, 0, len(PERCENTILES)))
     return BatchnormResult(
         normalizations=normalizations, learning_rates=rates,
         rate_accuracy=np.array([[a for a, _ in row] for row in rate_runs]),
@@ -164,6 +204,48 @@ def batchnorm_training(data: Mapping | None = None, *,
         weight_scales=scales,
         scale_accuracy=np.array([[a for a, _ in row] for row in scale_runs]),
         scale_steps=np.array([[s for _, s in row] for row in scale_runs]),
-        learning_rate=float(learning_rate), target_accuracy=target_accuracy, steps=steps,
+        learning_rate=float(learning_rate), unit_percentiles=percentiles,
+        distribution_rate=distribution_rate,
+        target_accuracy=target_accuracy, steps=steps,
         activation=activation, hidden_dims=hidden_dims, num_epochs=num_epochs,
         batch_size=batch_size, seed=int(seed))
+
+
+def _unit_input_percentiles(model, data: Mapping, *, learning_rate: float, num_epochs: int,
+                            batch_size: int, seed: int) -> np.ndarray:
+    """Percentiles of one sigmoid's input over the validation set, before and after each epoch.
+
+    Returns
+    -------
+    ndarray, (num_epochs + 1, len(PERCENTILES))
+    """
+    solver = Solver(model, {k: data[k] for k in ("X_train", "y_train", "X_val", "y_val")},
+                    update_rule="sgd_momentum", optim_config={"learning_rate": learning_rate},
+                    batch_size=batch_size, num_epochs=1, verbose=False, num_train_samples=None,
+                    seed=seed, restore_best=False)
+
+    def measure():
+        # A training-mode pass (batch statistics, as the sigmoid sees them while
+        # learning); it would move batchnorm's running averages, so they are put back.
+        saved = [{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in p.items()}
+                 for p in model.bn_params]
+        model.record_activations = True
+        try:
+            model.loss(data["X_val"], data["y_val"])
+            output = model.activations[-1][:, 0]
+        finally:
+            model.record_activations = False
+            for param, kept in zip(model.bn_params, saved, strict=True):
+                param.clear()
+                param.update(kept)
+        # The sigmoid is one to one, so the input's percentiles are the logit of
+        # the output's; the clip keeps a fully saturated unit finite.
+        p = np.clip(np.percentile(output, PERCENTILES), 1e-12, 1 - 1e-12)
+        return np.log(p / (1 - p))
+
+    rows = [measure()]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(num_epochs):
+            solver.train()  # one more epoch: the Solver keeps its state between calls
+            rows.append(measure())
+    return np.array(rows)

@@ -20,7 +20,8 @@ from cs231n_lib.experiments.zero_centering import ZeroCenteringResult
 from cs231n_lib.viz import InlineFigure
 
 __all__ = ["plot_init_depth", "plot_init_histograms", "plot_saturation",
-           "plot_relu_vs_tanh", "plot_dead_relus", "plot_batchnorm", "plot_zero_centering",
+           "plot_relu_vs_tanh", "plot_dead_relus", "plot_batchnorm",
+           "plot_batchnorm_distribution", "plot_zero_centering",
            "plot_small_data", "PLOTS"]
 
 _COLORS = ("#1f5fa8", "#d9641e", "#2e8b57", "#8e44ad", "#b03a2e", "#7f8c8d")
@@ -183,6 +184,35 @@ def plot_batchnorm(result: BatchnormResult) -> InlineFigure:
     return fig
 
 
+def plot_batchnorm_distribution(result: BatchnormResult) -> InlineFigure:
+    """The paper's Figure 1 (b, c): one sigmoid's input percentiles over training."""
+    fig, axes = _figure(2, height=3.0)
+    if result.unit_percentiles.size == 0:
+        for ax in axes:
+            ax.text(0.5, 0.5, f"measured for sigmoid nets only\n(this one: {result.activation})",
+                    ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+        return fig
+    epochs = np.arange(result.unit_percentiles.shape[1])
+    low = float(result.unit_percentiles.min())
+    high = float(result.unit_percentiles.max())
+    pad = 0.05 * (high - low)
+    for n, (ax, normalization) in enumerate(zip(axes, result.normalizations, strict=True)):
+        p = result.unit_percentiles[n]
+        ax.fill_between(epochs, p[:, 0], p[:, 2], color=_COLORS[n], alpha=0.25,
+                        label="15th to 85th percentile")
+        ax.plot(epochs, p[:, 1], color=_COLORS[n], marker="o", ms=3, label="median")
+        ax.set_ylim(low - pad, high + pad)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("input of one last-layer sigmoid")
+        name = "without batchnorm" if normalization is None else "with batchnorm"
+        ax.set_title(f"{name}:\nmedian wanders {result.drift(normalization):.2f} spreads",
+                     fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig
+
+
 def plot_zero_centering(result: ZeroCenteringResult) -> InlineFigure:
     """Accuracy per epoch at each condition's fastest rate; epochs to target per rate."""
     fig, (left, right) = _figure(2)
@@ -244,7 +274,7 @@ PLOTS = {
     SaturationResult: (plot_saturation,),
     ConvergenceResult: (plot_relu_vs_tanh,),
     DeadReluResult: (plot_dead_relus,),
-    BatchnormResult: (plot_batchnorm,),
+    BatchnormResult: (plot_batchnorm, plot_batchnorm_distribution),
     ZeroCenteringResult: (plot_zero_centering,),
     SmallDataResult: (plot_small_data,),
 }

@@ -62,6 +62,11 @@ class ConvergenceResult:
     hidden_dims : tuple of int
     num_train : int
         Training examples.
+    seeds : tuple of int
+        ``seed`` and then any ``extra_seeds``.
+    seed_ratios : ndarray, (n_seeds,)
+        The ratio tanh / ReLU measured with each of ``seeds`` (the first is
+        :attr:`ratio`): how much of the result is the luck of one draw.
     """
 
     activations: tuple[str, ...]
@@ -76,6 +81,8 @@ class ConvergenceResult:
     seed: int
     hidden_dims: tuple[int, ...]
     num_train: int
+    seeds: tuple[int, ...]
+    seed_ratios: np.ndarray
 
     def best_epochs(self, activation: str) -> float:
         """Epochs to the target at the activation's best learning rate (nan if none got there)."""
@@ -97,7 +104,8 @@ class ConvergenceResult:
 def relu_vs_tanh(data: Mapping | None = None, *, hidden_dims: Sequence[int] = (100, 100, 100),
                  learning_rates: Sequence[float] = (0.01, 0.03, 0.1, 0.3),
                  target_error: float = 0.05, num_epochs: int = 10, batch_size: int = 50,
-                 num_train: int | None = 2000, seed: int = 0) -> ConvergenceResult:
+                 num_train: int | None = 2000, seed: int = 0,
+                 extra_seeds: Sequence[int] = ()) -> ConvergenceResult:
     """Train the same net with ReLU and with tanh; epochs to a training error.
 
     Parameters
@@ -119,6 +127,9 @@ def relu_vs_tanh(data: Mapping | None = None, *, hidden_dims: Sequence[int] = (1
     seed : int
         Seeds the data split, the weights and the minibatches; every run of
         one seed starts from the same draws.
+    extra_seeds : sequence of int
+        Repeat the whole comparison with each of these seeds; only their
+        ratios are kept (``seed_ratios``).
 
     Returns
     -------
@@ -129,6 +140,18 @@ def relu_vs_tanh(data: Mapping | None = None, *, hidden_dims: Sequence[int] = (1
     num_epochs = positive_int("num_epochs", num_epochs)
     batch_size = positive_int("batch_size", batch_size)
     hidden_dims = tuple(positive_int("hidden_dims", h) for h in hidden_dims)
+    options = {"hidden_dims": hidden_dims, "learning_rates": rates, "target_error": target_error,
+               "num_epochs": num_epochs, "batch_size": batch_size, "num_train": num_train}
+    main = _compare(data, seed=seed, **options)
+    ratios = [main.ratio] + [_compare(data, seed=int(s), **options).ratio for s in extra_seeds]
+    return ConvergenceResult(**{**main.__dict__, "seeds": (int(seed), *map(int, extra_seeds)),
+                                "seed_ratios": np.array(ratios)})
+
+
+def _compare(data, *, hidden_dims, learning_rates, target_error, num_epochs, batch_size,
+             num_train, seed) -> ConvergenceResult:
+    """One seed's comparison (``seeds`` and ``seed_ratios`` hold that seed only)."""
+    rates = learning_rates
     prepared = prepare(data, num_train=num_train, seed=seed)
     activations = ("relu", "tanh")
 
@@ -149,8 +172,10 @@ def relu_vs_tanh(data: Mapping | None = None, *, hidden_dims: Sequence[int] = (1
         errors.append(row)
     best = np.array([rates[np.nanargmin(r)] if np.isfinite(r).any() else math.nan
                      for r in crossings])
-    return ConvergenceResult(activations=activations, learning_rates=rates,
-                             target_error=target_error, epochs_to_target=crossings,
-                             best_rate=best, epochs=epochs, train_error=np.array(errors),
-                             num_epochs=num_epochs, batch_size=batch_size, seed=int(seed),
-                             hidden_dims=hidden_dims, num_train=len(prepared["y_train"]))
+    result = ConvergenceResult(activations=activations, learning_rates=rates,
+                               target_error=target_error, epochs_to_target=crossings,
+                               best_rate=best, epochs=epochs, train_error=np.array(errors),
+                               num_epochs=num_epochs, batch_size=batch_size, seed=int(seed),
+                               hidden_dims=hidden_dims, num_train=len(prepared["y_train"]),
+                               seeds=(int(seed),), seed_ratios=np.empty(0))
+    return ConvergenceResult(**{**result.__dict__, "seed_ratios": np.array([result.ratio])})

@@ -178,8 +178,12 @@ def test_relu_vs_tanh_counts_epochs_to_the_target(digits):
                 assert np.all(error > r.target_error)
         assert r.best_epochs(name) == np.nanmin(r.epochs_to_target[i])
     assert r.ratio == pytest.approx(r.best_epochs("tanh") / r.best_epochs("relu"))
-    again = ex.relu_vs_tanh(**kwargs)
+    again = ex.relu_vs_tanh(**kwargs, extra_seeds=(5,))
     np.testing.assert_array_equal(r.train_error, again.train_error)
+    assert again.seeds == (0, 5) and again.seed_ratios.shape == (2,)
+    assert again.seed_ratios[0] == r.ratio or math.isnan(r.ratio)
+    other = ex.relu_vs_tanh(**{**kwargs, "seed": 5})
+    np.testing.assert_equal(again.seed_ratios[1], other.ratio)
 
 
 # ------------------------------------------------------------ 4. dead ReLUs
@@ -214,11 +218,33 @@ def test_batchnorm_trains_where_the_plain_sigmoid_net_stalls(digits):
     assert r.trained("batchnorm") > r.trained(None)
     assert r.rate_accuracy[1, 0, -1] > r.rate_accuracy[0, 0, -1] + 0.3
     assert r.scale_accuracy[1, 0, -1] > r.scale_accuracy[0, 0, -1] + 0.2
+    assert r.unit_percentiles.shape == (2, 5, 3)
+    assert np.all(np.diff(r.unit_percentiles, axis=2) >= 0)   # 15th <= 50th <= 85th
+    assert r.drift("batchnorm") < r.drift(None)
+
+
+def test_measuring_a_unit_leaves_batchnorm_running_averages_alone(digits):
+    from cs231n_lib.experiments.batchnorm_training import _unit_input_percentiles
+    from cs231n_lib.models import FullyConnectedNet
+
+    data = prepare(digits, num_train=100)
+    model = FullyConnectedNet([8], input_dim=64, activation="sigmoid",
+                              normalization="batchnorm", seed=0)
+    model.loss(data["X_train"][:20], data["y_train"][:20])    # running averages exist now
+    kept = {k: np.copy(v) for k, v in model.bn_params[0].items() if k != "mode"}
+    p = _unit_input_percentiles(model, data, learning_rate=0.1, num_epochs=0, batch_size=50,
+                                seed=0)                        # measures once, trains never
+    assert p.shape == (1, 3)
+    assert set(model.bn_params[0]) - {"mode"} == set(kept)
+    for key, value in kept.items():
+        np.testing.assert_array_equal(model.bn_params[0][key], value)
+    assert model.record_activations is False
 
 
 @pytest.mark.slow
 def test_batchnorm_paper_pattern_at_the_default_settings():
     r = ex.batchnorm_training()
+    assert r.drift("batchnorm") < 0.5 * r.drift(None)
     assert r.speedup > 2
     assert r.trained("batchnorm") > r.trained(None)
     assert r.trained("batchnorm", "scales") > r.trained(None, "scales")
