@@ -1,6 +1,8 @@
 """`python -m cs231n_lib.sanity_report`: its table, its verdicts and its exit code."""
 
+import io
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -35,11 +37,9 @@ def table_rows(text):
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory):
+def printed():
     """Run main() once in-process; keep its exit code, stdout and stderr."""
     capture = pytest.MonkeyPatch()
-    import io
-    import sys
     out, err = io.StringIO(), io.StringIO()
     capture.setattr(sys, "stdout", out)
     capture.setattr(sys, "stderr", err)
@@ -50,12 +50,14 @@ def printed(tmp_path_factory):
     return code, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.slow  # the whole report: about 3 s
 def test_exit_code_zero_when_everything_passes(printed):
     code, out, _ = printed
     assert code == 0
     assert out.rstrip().endswith("all checks passed")
 
 
+@pytest.mark.slow  # the whole report: about 3 s
 def test_table_has_a_passing_row_for_every_layer(printed):
     _, out, _ = printed
     rows = table_rows(out)
@@ -65,6 +67,7 @@ def test_table_has_a_passing_row_for_every_layer(printed):
         assert error < 1e-7, layer
 
 
+@pytest.mark.slow  # the whole report: about 3 s
 def test_table_names_every_input_and_parameter_checked(printed):
     rows = table_rows(printed[1])
     assert rows["affine"][0] == "x, w, b"
@@ -76,6 +79,7 @@ def test_table_names_every_input_and_parameter_checked(printed):
     assert rows["softmax_loss"][0] == "x"
 
 
+@pytest.mark.slow  # the whole report: about 3 s
 def test_sanity_checks_are_reported(printed):
     out = printed[1]
     assert re.search(r"initial loss \d\.\d{4}, log\(10\) = 2\.3026: \d\.\d% off "
@@ -84,12 +88,14 @@ def test_sanity_checks_are_reported(printed):
     assert "training accuracy per epoch: " in out
 
 
+@pytest.mark.slow  # the whole report: about 3 s
 def test_progress_bar_goes_to_stderr(printed):
     _, out, err = printed
     assert "sanity report" in err
     assert "sanity report" not in out.splitlines()[0]
 
 
+@pytest.mark.slow  # the whole report: about 3 s
 def test_run_returns_the_measurements():
     report = sanity_report.run(verbose=False)
     assert report.passed
@@ -99,7 +105,19 @@ def test_run_returns_the_measurements():
     assert report.overfit.final_train_acc == 1.0
 
 
-def test_a_broken_layer_fails_the_report(monkeypatch, capsys):
+@pytest.fixture
+def small_data(monkeypatch):
+    """Stand-in data for the tests of failures: 100 blurry 8x8 digits-like images."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 100)
+    X = rng.standard_normal((10, 1, 8, 8))[y] + 0.5 * rng.standard_normal((100, 1, 8, 8))
+    data = {"X_train": X[:80], "y_train": y[:80], "X_val": X[80:], "y_val": y[80:],
+            "source": "stand-in", "class_names": tuple("0123456789")}
+    monkeypatch.setattr(sanity_report, "load_report_data", lambda seed=0: data)
+    return data
+
+
+def test_a_broken_layer_fails_the_report(monkeypatch, capsys, small_data):
     def wrong_relu_backward(dout, cache):
         return dout  # forgets to zero the gradient where x < 0
 
@@ -118,7 +136,7 @@ def test_a_broken_layer_fails_the_report(monkeypatch, capsys):
     assert out.rstrip().endswith("SOME CHECKS FAILED")
 
 
-def test_a_failing_overfit_fails_the_report(monkeypatch, capsys):
+def test_a_failing_overfit_fails_the_report(monkeypatch, capsys, small_data):
     monkeypatch.setattr(sanity_report, "gradient_cases", lambda rng: [])
     monkeypatch.setattr(sanity_report, "OVERFIT_SETTINGS",
                         {**sanity_report.OVERFIT_SETTINGS, "num_epochs": 1})
@@ -128,7 +146,7 @@ def test_a_failing_overfit_fails_the_report(monkeypatch, capsys):
     assert re.search(r"overfit 50 examples: .*FAIL", out)
 
 
-def test_quiet_prints_no_progress_bar(monkeypatch, capsys):
+def test_quiet_prints_no_progress_bar(monkeypatch, capsys, small_data):
     monkeypatch.setattr(sanity_report, "gradient_cases", lambda rng: [])
     sanity_report.main(["--quiet"])
     assert capsys.readouterr().err == ""
