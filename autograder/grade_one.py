@@ -597,8 +597,10 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
         elif res.ended == "killed-by-limit":
             flags.append(f"resource limit: the {phase} run was killed by the kernel")
         elif res.ended == "crashed":
+            said = [ln for ln in res.stderr_tail.splitlines()
+                    if ln.strip() and "Kernel is running over TCP" not in ln]
             flags.append(f"the {phase} run crashed (exit {res.exit_code}, signal "
-                         f"{res.signal}): {res.stderr_tail[-300:]}")
+                         f"{res.signal})" + (f": {' / '.join(said[-3:])[-300:]}" if said else ""))
 
     arrays, bad, errors = {}, {}, {}
     missing_note = "no output came back"

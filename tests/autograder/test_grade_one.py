@@ -233,3 +233,15 @@ def test_a_probe_that_hangs_or_dies_fails_alone(tmp_path, library, note):
     assert not probes["scale_empty"]["passed"] and note in probes["scale_empty"]["note"]
     assert probes["scale_random"]["passed"] and probes["shift_random"]["passed"]
     assert scores(r)["test_scale"] == 0 and scores(r)["test_shift"] == POINTS["test_shift"]
+
+
+def test_grades_without_namespaces_and_says_so(tmp_path, monkeypatch):
+    from autograder import sandbox
+
+    monkeypatch.setattr(sandbox, "namespaces_available", lambda: False)
+    course, reflib = mini_course.make_mini_course(tmp_path, {"alice": "reference"})
+    r = grade_submission(course, ASSIGNMENT, "alice", limits=LIMITS, seed=SEED,
+                         reference_lib=reflib)
+    assert r["score"] == r["max_score"]
+    in_force = r["limits"]["in_force"]
+    assert not in_force["filesystem"]["enforced"] and not in_force["processes"]["enforced"]
