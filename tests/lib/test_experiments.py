@@ -280,3 +280,22 @@ def test_fifty_examples_reach_full_training_accuracy_and_loss_starts_at_log_c(di
 def test_small_data_checks_rejects_impossible_class_counts(digits):
     with pytest.raises(ValueError, match="class_counts"):
         ex.small_data_checks(digits, class_counts=(1,), num_epochs=1)
+
+
+# ------------------------------------------------------------ other data
+def test_training_experiments_take_cifar_shaped_data():
+    rng = np.random.default_rng(0)
+    data = {"X_train": 255 * rng.random((120, 3, 32, 32)), "y_train": rng.integers(0, 10, 120),
+            "X_val": 255 * rng.random((30, 3, 32, 32)), "y_val": rng.integers(0, 10, 30)}
+    r = ex.relu_vs_tanh(data, hidden_dims=(10,), learning_rates=(0.01,), num_epochs=1,
+                        batch_size=40, target_error=0.5)
+    assert r.num_train == 120 and r.train_error.shape == (2, 1, 2)
+    z = ex.zero_centering(data, hidden_dims=(10,), learning_rates=(0.01,), num_epochs=1,
+                          batch_size=40, num_train=80)
+    assert z.input_mean[1] > 1                           # 0-255 pixels stay off-centre
+    d = ex.dead_relus(data, hidden_dims=(10,), step_sizes=(1.0,), biases=(-1.0,),
+                      num_epochs=1, batch_size=40)
+    assert d.step_dead_after.shape == (1, 1)
+    s = ex.small_data_checks(data, num_examples=20, hidden_dims=(10,), num_epochs=1,
+                             class_counts=(2, 10), num_loss_examples=100)
+    np.testing.assert_allclose(s.initial_loss, np.log([2, 10]), rtol=0.05)
