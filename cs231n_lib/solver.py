@@ -191,7 +191,14 @@ class Solver:
         return float(np.mean(np.concatenate(predictions) == y))
 
     def train(self) -> Solver:
-        """Run ``num_epochs`` epochs of minibatch updates; returns the solver."""
+        """Run ``num_epochs`` epochs of minibatch updates; returns the solver.
+
+        A second call continues where the first stopped: parameters,
+        optimiser state (velocities, decayed learning rates), the random
+        generator, the histories and the epoch count all carry over, so
+        ``num_epochs=1`` and repeated calls train epoch by epoch with a
+        measurement in between.
+        """
         num_train = self.X_train.shape[0]
         iterations_per_epoch = max(num_train // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch

@@ -71,6 +71,24 @@ def test_training_lowers_the_loss_and_learns():
     assert solver.check_accuracy(solver.X_val, solver.y_val) > 0.9
 
 
+def test_a_second_train_call_continues():
+    stepwise = make_solver(num_epochs=1, lr_decay=0.5)
+    stepwise.train()
+    stepwise.train()
+    assert stepwise.epoch == 2
+    assert len(stepwise.loss_history) == 2 * 6
+    # One accuracy check after each call's first step and after each epoch.
+    assert len(stepwise.val_acc_history) == 4
+    assert stepwise.optim_configs["W"]["learning_rate"] == pytest.approx(0.1 * 0.5 ** 2)
+    at_once = make_solver(num_epochs=2, lr_decay=0.5, restore_best=False).train()
+    stepwise_last = make_solver(num_epochs=1, lr_decay=0.5, restore_best=False)
+    stepwise_last.train()
+    stepwise_last.train()
+    # Accuracy checks draw nothing here (120 training examples < 1000 samples),
+    # so the same minibatches follow and the runs agree step for step.
+    assert stepwise_last.loss_history == at_once.loss_history
+
+
 def test_same_seed_same_run_other_seed_other_run():
     a = make_solver(seed=3).train()
     b = make_solver(seed=3).train()
