@@ -9,6 +9,7 @@ from cs231n_lib.checks import ShapeError
 from cs231n_lib.gradient_check import eval_numerical_gradient
 from cs231n_lib.layer_utils import ACTIVATION_LAYERS
 from cs231n_lib.models import FullyConnectedNet, ThreeLayerConvNet
+from cs231n_lib.solver import Solver
 
 # Whole-array relative error ||a - n|| / (||a|| + ||n||): a net's gradients
 # have entries near 0 (units off, sigmoid tails) whose elementwise relative
@@ -236,3 +237,18 @@ def test_conv_net_bad_settings(rng):
         tiny_convnet(rng, input_dim=(3, 7, 7))  # a 2x2/2 pool cannot tile 7
     with pytest.raises(ShapeError, match=r"input_dim must be \(C, H, W\)"):
         tiny_convnet(rng, input_dim=(6, 6))
+
+
+def test_conv_net_trains_with_the_solver_to_memorise_a_small_set(rng):
+    # Five noisy copies of each of four random 8x8 patterns.
+    patterns = rng.standard_normal((4, 1, 8, 8))
+    y = np.tile(np.arange(4), 5)
+    X = patterns[y] + 0.3 * rng.standard_normal((20, 1, 8, 8))
+    model = ThreeLayerConvNet(input_dim=(1, 8, 8), num_filters=4, filter_size=3,
+                              hidden_dim=20, num_classes=4, weight_init="he", seed=0)
+    solver = Solver(model, {"X_train": X, "y_train": y, "X_val": X, "y_val": y},
+                    update_rule="sgd_momentum", optim_config={"learning_rate": 0.05},
+                    batch_size=10, num_epochs=15, verbose=False, seed=0)
+    solver.train()
+    assert solver.train_acc_history[0] < 1.0
+    assert solver.train_acc_history[-1] == 1.0
