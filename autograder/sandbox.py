@@ -275,6 +275,78 @@ def private_uid(lock_dir: str = UID_LOCK_DIR) -> Iterator[int]:
 
 
 # ---------------------------------------------------------------------------
+# Optional cgroups (v1): a bound on the whole submission's memory and tasks.
+# Used when this process's own cgroup can hold children; never required.
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def _own_cgroup(controller: str) -> str | None:
+    """The folder of this process's own cgroup for a v1 ``controller``."""
+    try:
+        with open("/proc/self/cgroup") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) == 3 and controller in parts[1].split(","):
+            path = os.path.join(CGROUP_ROOT, controller) + parts[2].rstrip("/")
+            return path if os.path.isdir(path) else None
+    return None
+
+
+def _cgroup_read(path: str, name: str) -> str:
+    try:
+        with open(os.path.join(path, name)) as fh:
+            return fh.read()
+    except OSError:
+        return ""
+
+
+@contextlib.contextmanager
+def sandbox_cgroups(name: str, memory_bytes: int, tasks: int) -> Iterator[dict[str, str]]:
+    """Child cgroups ``name`` of our own memory and pids cgroups, limited.
+
+    Yields ``{controller: folder}`` for those that could be made (possibly
+    none); removes them afterwards, once their processes are gone.
+    """
+    made: dict[str, str] = {}
+    for controller, settings in (("memory", {"memory.limit_in_bytes": memory_bytes}),
+                                 ("pids", {"pids.max": tasks})):
+        base = _own_cgroup(controller)
+        if base is None or not os.access(base, os.W_OK):
+            continue
+        path = os.path.join(base, name)
+        try:
+            os.mkdir(path)
+            for key, value in settings.items():
+                with open(os.path.join(path, key), "w") as fh:
+                    fh.write(str(int(value)))
+            made[controller] = path
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+    try:
+        yield made
+    finally:
+        for path in made.values():
+            deadline = time.monotonic() + 5.0
+            while _cgroup_read(path, "cgroup.procs").strip() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+
+
+def _oom_kills(memory_cgroup: str | None) -> int:
+    for line in _cgroup_read(memory_cgroup, "memory.oom_control").splitlines() if (
+            memory_cgroup) else []:
+        if line.startswith("oom_kill "):
+            return int(line.split()[1])
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # Copying results out: regular files only, never following links, capped.
 
 def copy_out(src_root: str, names: Sequence[str], dest_root: str, max_bytes: int,
@@ -483,6 +555,12 @@ def _populate(src_fd: int, workdir: str, writable: Sequence[str], uid: int) -> N
                 os.lchown(os.path.join(root, n), uid, uid)
 
 
+def _set_oom_score_adj(value: int) -> None:
+    with contextlib.suppress(OSError):
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write(str(value))
+
+
 def _drop_and_exec(cfg: dict) -> None:
     """In the forked child: limits, identity, then exec. Never returns."""
     try:
@@ -491,6 +569,7 @@ def _drop_and_exec(cfg: dict) -> None:
         os.dup2(null, 0)
         os.closerange(3, 65536)
         os.chdir(cfg["cwd"])
+        _set_oom_score_adj(0)
         for name, value in cfg["rlimits"].items():
             resource.setrlimit(getattr(resource, name), (value, value))
         uid = cfg["uid"]
@@ -515,6 +594,11 @@ def _init_main() -> int:
     status: dict = {"ended": "crashed", "exit_code": None, "signal": None, "setup": {}}
     result_dir = cfg["result_dir"]
     try:
+        for path in cfg.get("cgroups", {}).values():
+            # Everything this init starts inherits the cgroup (pid as seen here).
+            with open(os.path.join(path, "cgroup.procs"), "w") as fh:
+                fh.write(str(os.getpid()))
+        _set_oom_score_adj(-1000)  # the OOM killer takes the student's processes, not us
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         if not cfg["network"]:
@@ -667,6 +751,12 @@ def interpreter_paths() -> list[str]:
     return sorted(paths)
 
 
+def _cgroup_memory(limits: Limits) -> int:
+    """The whole submission's memory: one process's worth, its tmpfs, and room
+    for the runner."""
+    return int(limits.memory_bytes + limits.disk_bytes + 256 * MiB)
+
+
 def _rlimits(limits: Limits, with_nproc: bool) -> dict[str, int]:
     cpu = int(limits.submission_seconds * 2) + 5
     out = {
@@ -754,8 +844,11 @@ def _run_namespaced(argv, workdir, limits, writable, collect, cwd, hide, expose,
 
 def _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expose, env,
                        result_dir, newroot) -> SandboxResult:
-    with private_uid() as uid:
+    with private_uid() as uid, sandbox_cgroups(
+            f"cs231n-sandbox-{uid}", _cgroup_memory(limits), limits.max_processes + 16
+    ) as cgroups:
         cfg = {
+            "cgroups": cgroups,
             "argv": argv, "env": env, "cwd": cwd, "uid": uid, "workdir": workdir,
             "writable": writable, "collect": collect, "result_dir": result_dir,
             "hide": [os.path.realpath(p) for p in hide],
@@ -788,9 +881,17 @@ def _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expo
         wall = time.monotonic() - start
         stdout, stderr = out.text(), err.text()
         status = _read_status(result_dir)
+        oom_kills = _oom_kills(cgroups.get("memory"))
     setup = status.get("setup", {})
+    setup["cgroups"] = sorted(cgroups)
     if backstop:
         status.update(ended="timeout", note="killed by the outer backstop")
+    if oom_kills and status.get("ended") == "crashed":
+        status["ended"] = "killed-by-limit"
+    if oom_kills:
+        status["note"] = "; ".join(filter(None, [
+            status.get("note", ""), f"the submission's memory limit was reached: the kernel "
+            f"killed {oom_kills} process(es)"]))
     result = SandboxResult(
         ended=status.get("ended", "crashed"), exit_code=status.get("exit_code"),
         signal=status.get("signal"), wall_seconds=wall, stdout_tail=stdout,
@@ -821,9 +922,13 @@ def _describe_namespaced(limits: Limits, uid: int, setup: dict) -> dict:
         "wall_clock": {"enforced": True, "how": (
             f"{limits.submission_seconds:g} s per submission; SIGKILL of every process in "
             f"a private pid namespace; {limits.cell_seconds:g} s per cell and per probe")},
-        "memory": {"enforced": True, "how": f"RLIMIT_AS {gib:.2f} GiB per process"},
+        "memory": {"enforced": True, "how": f"RLIMIT_AS {gib:.2f} GiB per process" + (
+            f"; memory cgroup: {_cgroup_memory(limits) / 1024**3:.2f} GiB for the whole "
+            "submission (its tmpfs included)" if "memory" in setup.get("cgroups", []) else
+            "; no memory cgroup (the total over processes is not bounded)")},
         "processes": {"enforced": True, "how": (
-            f"RLIMIT_NPROC {limits.max_processes} (threads included) for private uid {uid}")},
+            f"RLIMIT_NPROC {limits.max_processes} (threads included) for private uid {uid}"
+            + ("; pids cgroup" if "pids" in setup.get("cgroups", []) else ""))},
         "disk": {"enforced": True, "how": (
             f"private copy on a {limits.disk_bytes // MiB} MiB tmpfs; RLIMIT_FSIZE; no core "
             "dumps")},

@@ -192,6 +192,28 @@ def test_memory_limit(tmp_path):
 
 
 @needs_root
+@pytest.mark.slow
+def test_memory_over_many_processes_is_bounded_by_the_cgroup(tmp_path):
+    r = run_py(tmp_path, """
+        import os
+        pids = []
+        for _ in range(6):
+            pid = os.fork()
+            if pid == 0:
+                block = b"x" * (300 * 1024 * 1024)
+                os._exit(0)
+            pids.append(pid)
+        killed = sum(os.WIFSIGNALED(os.waitpid(p, 0)[1]) for p in pids)
+        print('killed', killed)
+    """)
+    if "memory cgroup:" not in r.limits_in_force["memory"]["how"]:
+        pytest.skip("no writable memory cgroup here: " + r.limits_in_force["memory"]["how"])
+    assert r.ended == "ok", r
+    assert int(r.stdout_tail.split()[-1]) >= 1
+    assert "memory limit was reached" in r.note
+
+
+@needs_root
 def test_fork_bomb_fails_alone(tmp_path):
     r = run_py(tmp_path, """
         import os, time
