@@ -318,6 +318,8 @@ def sandbox_cgroups(name: str, memory_bytes: int, tasks: int) -> Iterator[dict[s
         if base is None or not os.access(base, os.W_OK):
             continue
         path = os.path.join(base, name)
+        with contextlib.suppress(OSError):
+            os.rmdir(path)  # left by a grader that died; empty once its uid is free
         try:
             os.mkdir(path)
             for key, value in settings.items():
