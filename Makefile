@@ -28,8 +28,16 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest tests
 
+## make results: run every experiment; write docs/results.md and docs/figures/.
+results: $(STAMP)
+	$(PY) tools/make_results.py
+
+## make release: regenerate assignments/release/ from the source, reproducibly.
+release: $(STAMP)
+	$(PY) -m autograder.release
+
 lint: $(STAMP)
-	$(PY) -m ruff check cs231n_lib autograder tests benchmarks
+	$(PY) -m ruff check cs231n_lib autograder tests benchmarks tools
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
