@@ -114,6 +114,9 @@ class OverfitResult:
     epochs_to_perfect : int or None
         First epoch after which training accuracy was 100% (0 means after
         the first step), None if it never was.
+    epochs : list of int
+        The epoch of each entry of the accuracy histories (0 is after the
+        first step; it is missing when an epoch is a single step).
     """
 
     num_examples: int
@@ -121,6 +124,7 @@ class OverfitResult:
     val_acc_history: list[float]
     loss_history: list[float] = field(repr=False)
     epochs_to_perfect: int | None
+    epochs: list[int] = field(repr=False, default_factory=list)
 
     @property
     def final_train_acc(self) -> float:
@@ -189,9 +193,11 @@ def overfit_small_data(model_factory: Callable[[], object], data: Mapping,
 
     # With one step per epoch the first check is also the end of epoch 1.
     first_epoch = 1 if len(solver.train_acc_history) == num_epochs else 0
-    perfect = [first_epoch + i for i, acc in enumerate(solver.train_acc_history) if acc == 1.0]
+    epochs = [first_epoch + i for i in range(len(solver.train_acc_history))]
+    perfect = [e for e, acc in zip(epochs, solver.train_acc_history, strict=True) if acc == 1.0]
     return OverfitResult(num_examples=int(num_examples),
                          train_acc_history=list(solver.train_acc_history),
                          val_acc_history=list(solver.val_acc_history),
                          loss_history=list(solver.loss_history),
-                         epochs_to_perfect=perfect[0] if perfect else None)
+                         epochs_to_perfect=perfect[0] if perfect else None,
+                         epochs=epochs)

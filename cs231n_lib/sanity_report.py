@@ -101,11 +101,23 @@ class SanityReport:
         body = [(row.layer, ", ".join(row.checked), f"{row.error:.2e}",
                  ("pass" if row.passed else "FAIL") + (f"  ({row.note})" if row.note else ""))
                 for row in self.layers]
-        widths = [max(len(r[i]) for r in [header, *body]) for i in range(4)]
+        widths = [max(len(r[i]) for r in [header, *body]) for i in range(3)]
+        widths.append(len(header[3]))  # the verdict column, notes run past it
         lines = ["  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
                  for cells in [header, *body]]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)
+
+    def accuracy_curve(self, per_line: int = 10) -> list[str]:
+        """The overfit run's training accuracy, ``per_line`` epochs a line."""
+        history, epochs = self.overfit.train_acc_history, self.overfit.epochs
+        lines = []
+        for start in range(0, len(history), per_line):
+            chunk = history[start:start + per_line]
+            first, last = epochs[start], epochs[start + len(chunk) - 1]
+            label = f"epochs {first}-{last}" if last > first else f"epoch {first}"
+            lines.append(f"    {label:<14}" + " ".join(f"{acc:.2f}" for acc in chunk))
+        return lines
 
     def __str__(self) -> str:
         failed = sum(not row.passed for row in self.layers)
@@ -118,8 +130,8 @@ class SanityReport:
             f"Sanity checks on the {self.source} data:",
             f"  {self.initial_loss}",
             f"  {self.overfit}",
-            "  training accuracy per epoch: "
-            + " ".join(f"{acc:.2f}" for acc in self.overfit.train_acc_history),
+            "  training accuracy by epoch:",
+            *self.accuracy_curve(),
             "",
             verdict,
         ])

@@ -55,6 +55,7 @@ def test_fifty_examples_are_overfit_to_100_percent(data):
     assert result.final_train_acc == 1.0
     assert result.passed
     assert result.epochs_to_perfect is not None and result.epochs_to_perfect <= 25
+    assert result.epochs == list(range(26))
     assert result.train_acc_history[result.epochs_to_perfect] == 1.0
     # Memorising 50 examples does not make a classifier of the rest.
     assert result.val_acc_history[-1] < 0.95
@@ -101,6 +102,7 @@ def test_one_step_per_epoch_counts_epochs_from_one(data):
     result = overfit_small_data(lambda: two_layer_net(data), data, num_examples=20,
                                 batch_size=20, num_epochs=40)
     assert len(result.train_acc_history) == 40
+    assert result.epochs == list(range(1, 41))
     assert result.passed
     assert result.train_acc_history[result.epochs_to_perfect - 1] == 1.0
     assert result.train_acc_history[result.epochs_to_perfect - 2] < 1.0

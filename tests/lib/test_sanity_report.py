@@ -85,7 +85,8 @@ def test_sanity_checks_are_reported(printed):
     assert re.search(r"initial loss \d\.\d{4}, log\(10\) = 2\.3026: \d\.\d% off "
                      r"\(tolerance 5%\): pass", out)
     assert re.search(r"overfit 50 examples: training accuracy 100% .*: pass", out)
-    assert "training accuracy per epoch: " in out
+    assert re.search(r"training accuracy by epoch:\n    epochs 0-9 +0\.\d\d( 0\.\d\d){9}\n", out)
+    assert re.search(r"\n    epoch 50 +1\.00\n", out)
 
 
 @pytest.mark.slow  # the whole report: about 3 s
