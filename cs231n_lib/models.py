@@ -85,6 +85,8 @@ class FullyConnectedNet:
     weight_init : str or float
         ``'small'`` (std 0.01), ``'xavier'``, ``'he'``, or a number used as the
         standard deviation. Biases start at 0, gamma at 1, beta at 0.
+    weight_scale : float, optional
+        CS231n's name for a numeric ``weight_init``; give one or the other.
     normalization : None or str
         ``'batchnorm'`` puts a batch normalisation after every hidden affine
         layer.
@@ -112,9 +114,10 @@ class FullyConnectedNet:
     """
 
     def __init__(self, hidden_dims: Sequence[int], input_dim=3 * 32 * 32,
-                 num_classes: int = 10, *, activation: str = "relu", weight_init="small",
-                 normalization: str | None = None, reg: float = 0.0, dtype=np.float64,
-                 seed: int | None = 0, record_activations: bool = False):
+                 num_classes: int = 10, *, activation: str = "relu", weight_init=None,
+                 weight_scale: float | None = None, normalization: str | None = None,
+                 reg: float = 0.0, dtype=np.float64, seed: int | None = 0,
+                 record_activations: bool = False):
         if isinstance(hidden_dims, (str, bytes)) or not isinstance(hidden_dims, Sequence):
             raise TypeError(f"hidden_dims must be a list of layer sizes such as [100, 100]; "
                             f"got {hidden_dims!r}.")
@@ -124,6 +127,11 @@ class FullyConnectedNet:
         self.input_dim = _positive_int("input_dim", input_dim)
         self.num_classes = _positive_int("num_classes", num_classes)
         require_choice("activation", activation, tuple(ACTIVATION_LAYERS))
+        if weight_init is not None and weight_scale is not None:
+            raise ValueError(f"give weight_init or weight_scale, not both; got "
+                             f"weight_init={weight_init!r} and weight_scale={weight_scale!r}.")
+        if weight_init is None:
+            weight_init = "small" if weight_scale is None else weight_scale
         _check_weight_init(weight_init)
         require_choice("normalization", normalization, NORMALIZATIONS)
         self.activation = activation

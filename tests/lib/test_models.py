@@ -122,6 +122,15 @@ def test_weight_init_sets_the_spread(weight_init, std):
     np.testing.assert_array_equal(model.params["b1"], 0.0)
 
 
+def test_weight_scale_is_cs231n_name_for_a_numeric_init():
+    model = FullyConnectedNet([300], input_dim=400, num_classes=10, weight_scale=0.2)
+    assert model.weight_init == 0.2
+    assert model.params["W1"].std() == pytest.approx(0.2, rel=0.02)
+    assert FullyConnectedNet([3], input_dim=4, num_classes=2).weight_init == "small"
+    with pytest.raises(ValueError, match="weight_init or weight_scale, not both"):
+        FullyConnectedNet([3], input_dim=4, num_classes=2, weight_init="he", weight_scale=0.1)
+
+
 def test_initial_loss_is_about_log_c_with_small_weights(rng):
     X = rng.standard_normal((200, 20))
     y = rng.integers(0, 10, 200)
@@ -174,7 +183,7 @@ def test_labels_out_of_range_are_a_clear_error(rng):
     ({"activation": "softplus"}, ValueError, "activation must be one of"),
     ({"normalization": "layernorm"}, ValueError, "normalization must be one of"),
     ({"weight_init": "kaiming"}, ValueError, "weight_init must be one of"),
-    ({"weight_init": None}, TypeError, "weight_init must be"),
+    ({"weight_init": [0.1]}, TypeError, "weight_init must be"),
     ({"reg": -1.0}, ValueError, "reg must be"),
     ({"hidden_dims": 100}, TypeError, "hidden_dims must be a list"),
     ({"hidden_dims": [100, 0]}, ValueError, r"hidden_dims\[1\]"),
