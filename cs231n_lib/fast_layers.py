@@ -16,9 +16,10 @@ them), which handles overlapping windows without ``np.add.at``.
 
 Max pooling takes a reshape fast path when the windows tile the input
 without overlap (``pool_height == pool_width == stride``, the usual 2x2/2):
-the input is viewed as ``(N, C, H_out, pool_height, W_out, pool_width)``
-and no window is ever copied. Other configurations loop over the
-``pool_height * pool_width`` offsets inside the window, vectorised over
+the input is reshaped, without a copy, into rows of windows
+``(N * C * H_out, pool_height, W)`` and reduced along whole image rows, a
+cache-sized block of window rows at a time. Other configurations loop over
+the ``pool_height * pool_width`` offsets inside the window, vectorised over
 everything else. Ties go to the first maximum in row-major order, as in
 ``max_pool_backward_naive``.
 """
@@ -40,6 +41,8 @@ __all__ = [
 # Bytes of im2col columns built at once. A chunk this size stays in a
 # typical L2/L3 cache while BLAS reads it; a whole batch of columns would not.
 COLUMN_CHUNK_BYTES = 16 * 2**20
+# Bytes of input pooled at once on the reshape path, for the same reason.
+POOL_CHUNK_BYTES = 2**20
 
 
 def _pad(x, pad):
@@ -162,6 +165,70 @@ def _tiles(ph, pw, stride):
     return ph == stride and pw == stride
 
 
+def _row_blocks(num_rows, bytes_per_row):
+    """Slices of about POOL_CHUNK_BYTES of rows: the temporaries of one block stay in cache."""
+    step = max(1, POOL_CHUNK_BYTES // max(1, bytes_per_row))
+    return [slice(start, min(start + step, num_rows)) for start in range(0, num_rows, step)]
+
+
+def _tiled_pool_forward(x, ph, pw):
+    """Max pooling when the windows tile x: ``(N, C, H, W) -> (N, C, H / ph, W / pw)``.
+
+    x is viewed as rows of windows, ``(N * C * H_out, ph, W)``: the maximum
+    over a window's ph image rows is taken first (long contiguous runs),
+    then over its pw columns.
+    """
+    N, C, H, W = x.shape
+    H_out, W_out = H // ph, W // pw
+    rows = x.reshape(N * C * H_out, ph, W)
+    out = np.empty((N * C * H_out, W_out), dtype=x.dtype)
+    for block in _row_blocks(rows.shape[0], ph * W * x.itemsize):
+        row_max = rows[block, 0].copy()
+        for u in range(1, ph):
+            np.maximum(row_max, rows[block, u], out=row_max)
+        row_max = row_max.reshape(-1, W_out, pw)
+        out_block = out[block]
+        out_block[...] = row_max[:, :, 0]
+        for v in range(1, pw):
+            np.maximum(out_block, row_max[:, :, v], out=out_block)
+    return out.reshape(N, C, H_out, W_out)
+
+
+def _tiled_pool_backward(x, out, dout, ph, pw, dtype, out_nan):
+    """Max-pool backward when the windows tile x, one block of window rows at a time.
+
+    Each window's max and upstream gradient are repeated across the window's
+    width (np.repeat) and broadcast over its rows, so that every operation
+    runs along whole image rows instead of strided single elements.
+    """
+    N, C, H, W = x.shape
+    H_out, W_out = out.shape[2:]
+    rows = x.reshape(N * C * H_out, ph, W)
+    out_rows = out.reshape(-1, W_out)
+    dout_rows = dout.reshape(-1, W_out)
+    dx = np.empty(rows.shape, dtype=dtype)
+    finite = bool(np.isfinite(dout).all())
+    for block in _row_blocks(rows.shape[0], ph * W * x.itemsize):
+        x_block = rows[block]
+        window_max = np.repeat(out_rows[block], pw, axis=1)[:, None, :]
+        is_max = x_block == window_max
+        if out_nan:
+            # np.argmax (the naive layer) takes a NaN as the maximum.
+            is_max |= np.isnan(x_block) & np.isnan(window_max)
+        if np.count_nonzero(is_max) != window_max.size // pw:
+            # Some window holds its maximum twice (or more): keep the first.
+            by_offset = is_max.reshape(-1, ph, W_out, pw)
+            _keep_first([by_offset[:, u, :, v] for u in range(ph) for v in range(pw)])
+        dx_block = dx[block]
+        dx_block[...] = np.repeat(dout_rows[block], pw, axis=1)[:, None, :]
+        if finite:
+            np.multiply(dx_block, is_max, out=dx_block)
+        else:
+            # 0 * inf would leave NaN where the naive layer leaves 0.
+            np.copyto(dx_block, 0, where=~is_max)
+    return dx.reshape(N, C, H, W)
+
+
 def max_pool_forward_fast(x, pool_param):
     """Forward pass of max pooling, vectorised; a reshape when the windows tile.
 
@@ -179,17 +246,7 @@ def max_pool_forward_fast(x, pool_param):
     x, ph, pw, stride, H_out, W_out = pool_geometry(x, pool_param)
     N, C, H, W = x.shape
     if _tiles(ph, pw, stride):
-        # Rows of windows first: each step is a maximum of whole image rows,
-        # long contiguous runs that numpy handles fastest.
-        rows = x.reshape(N * C * H_out, ph, W)
-        row_max = rows[:, 0].copy()
-        for u in range(1, ph):
-            np.maximum(row_max, rows[:, u], out=row_max)
-        row_max = row_max.reshape(N * C * H_out, W_out, pw)
-        out = row_max[:, :, 0].copy()
-        for v in range(1, pw):
-            np.maximum(out, row_max[:, :, v], out=out)
-        out = out.reshape(N, C, H_out, W_out)
+        out = _tiled_pool_forward(x, ph, pw)
     else:
         out = _offset_view(x, 0, 0, stride, H_out, W_out).copy()
         for u in range(ph):
@@ -235,28 +292,7 @@ def max_pool_backward_fast(dout, cache):
     out_nan = np.isnan(out).any() if np.issubdtype(out.dtype, np.inexact) else False
 
     if _tiles(ph, pw, stride):
-        # Each window's max and upstream gradient are repeated across the window's width
-        # (np.repeat) and broadcast over its rows, so that every operation below runs
-        # along whole image rows instead of strided single elements.
-        M = N * C * H_out
-        rows = x.reshape(M, ph, W)
-        window_max = np.repeat(out.reshape(M, W_out), pw, axis=1)[:, None, :]
-        is_max = rows == window_max
-        if out_nan:
-            # np.argmax (the naive layer) takes a NaN as the maximum.
-            is_max |= np.isnan(rows) & np.isnan(window_max)
-        if np.count_nonzero(is_max) != out.size:
-            # Some window holds its maximum twice (or more): keep the first.
-            by_offset = is_max.reshape(M, ph, W_out, pw)
-            _keep_first([by_offset[:, u, :, v] for u in range(ph) for v in range(pw)])
-        dx = np.empty((M, ph, W), dtype=dtype)
-        dx[...] = np.repeat(dout.reshape(M, W_out), pw, axis=1)[:, None, :]
-        if np.isfinite(dout).all():
-            np.multiply(dx, is_max, out=dx)
-        else:
-            # 0 * inf would leave NaN where the naive layer leaves 0.
-            np.copyto(dx, 0, where=~is_max)
-        return dx.reshape(N, C, H, W)
+        return _tiled_pool_backward(x, out, dout, ph, pw, dtype, out_nan)
 
     dx = np.zeros(x.shape, dtype=dtype)
     taken = np.zeros(out.shape, dtype=bool)

@@ -194,3 +194,20 @@ def test_float32_inputs_stay_on_the_fast_path(rng):
     expected, _ = conv_forward_naive(x.astype(np.float64), w.astype(np.float64),
                                      b.astype(np.float64), {"stride": 1, "pad": 1})
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("integer_valued", [False, True], ids=["distinct", "ties"])
+def test_max_pool_fast_is_blocked_without_changing_the_result(rng, monkeypatch, integer_valued):
+    x = rng.standard_normal((3, 5, 8, 8))
+    if integer_valued:
+        x = np.round(x)
+    pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+    out_naive, cache_naive = max_pool_forward_naive(x, pool_param)
+    dout = rng.standard_normal(out_naive.shape)
+    dx_naive = max_pool_backward_naive(dout, cache_naive)
+    # A block of 3 window rows (3 * 2 * 8 doubles): 60 window rows make 20 blocks.
+    monkeypatch.setattr(fast_layers, "POOL_CHUNK_BYTES", 3 * 2 * 8 * 8)
+    assert len(fast_layers._row_blocks(60, 2 * 8 * 8)) == 20
+    out_fast, cache_fast = max_pool_forward_fast(x, pool_param)
+    np.testing.assert_array_equal(out_fast, out_naive)
+    np.testing.assert_array_equal(max_pool_backward_fast(dout, cache_fast), dx_naive)
