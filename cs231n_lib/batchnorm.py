@@ -125,6 +125,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
 
     out, cache = None, None
     ### BEGIN SOLUTION
+    # Hint: train: normalise by batch mean/variance, update running averages; test: use those.
     if mode == "train":
         sample_mean = x.mean(axis=0)
         x_centered = x - sample_mean
@@ -187,6 +188,7 @@ def batchnorm_backward(dout, cache):
     dout = _check_cache(cache, dout, "batchnorm_backward")
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
+    # Hint: walk the forward graph back one stage at a time; add gradients where values fan out.
     x_hat, gamma, std, inv_std = cache
     N = dout.shape[0]
     # The forward pass keeps x_hat only; its input x_centered is one product away.
@@ -237,6 +239,7 @@ def batchnorm_backward_alt(dout, cache):
     dout = _check_cache(cache, dout, "batchnorm_backward_alt")
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
+    # Hint: dx = gamma / std * (dout - mean(dout) - x_hat * mean(dout * x_hat)), batch means.
     x_hat, gamma, _, inv_std = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
@@ -284,6 +287,7 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     _check_scale_shift(gamma, beta, C, "channel of x")
     out, cache = None, None
     ### BEGIN SOLUTION
+    # Hint: channels last, reshape to (N*H*W, C), call batchnorm_forward, undo the reshape.
     # Put channels last so that each row is one (n, h, w) position: then the
     # per-feature statistics of plain batch normalisation are per channel.
     x_rows = x.transpose(0, 2, 3, 1).reshape(N * H * W, C)
@@ -312,6 +316,7 @@ def spatial_batchnorm_backward(dout, cache):
     dout = _check_spatial_x(dout, "dout")
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
+    # Hint: the same reshapes as the forward pass around batchnorm_backward_alt.
     N, C, H, W = dout.shape
     dout_rows = dout.transpose(0, 2, 3, 1).reshape(N * H * W, C)
     dx_rows, dgamma, dbeta = batchnorm_backward_alt(dout_rows, cache)

@@ -145,6 +145,7 @@ def conv_forward_naive(x, w, b, conv_param):
     F, _, HH, WW = w.shape
     out = None
     ### BEGIN SOLUTION
+    # Hint: zero-pad x; at each output position (i, j) take the window and dot it with every filter.
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     out = np.empty((N, F, H_out, W_out), dtype=np.result_type(x, w, b))
     for i in range(H_out):
@@ -188,6 +189,7 @@ def conv_backward_naive(dout, cache):
     F, _, HH, WW = w.shape
     dx, dw, db = None, None, None
     ### BEGIN SOLUTION
+    # Hint: per output position: dw += window x upstream, d(window) += filters x upstream; unpad dx.
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     dx_pad = np.zeros_like(x_pad, dtype=np.result_type(x, w, dout))
     dw = np.zeros_like(w, dtype=np.result_type(x, w, dout))
@@ -232,6 +234,7 @@ def max_pool_forward_naive(x, pool_param):
     N, C, H, W = x.shape
     out = None
     ### BEGIN SOLUTION
+    # Hint: at each output position (i, j), the max of the window over its two spatial axes.
     out = np.empty((N, C, H_out, W_out), dtype=x.dtype)
     for i in range(H_out):
         top = i * stride
@@ -271,6 +274,7 @@ def max_pool_backward_naive(dout, cache):
     N, C, H, W = x.shape
     dx = None
     ### BEGIN SOLUTION
+    # Hint: per window, send its upstream gradient to the argmax (the first one on ties); use +=.
     dx = np.zeros_like(x, dtype=np.result_type(x, dout))
     samples, channels = np.ogrid[:N, :C]
     for i in range(H_out):
