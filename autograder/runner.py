@@ -159,6 +159,9 @@ async def _execute_notebook(nb, cfg: dict, report: list[dict]) -> None:
             except CellTimeoutError:
                 entry["status"] = "timeout"
                 entry["note"] = f"stopped after {client.timeout} s"
+                cell.setdefault("outputs", []).append(new_output(
+                    "stream", name="stderr",
+                    text=f"\n[stopped by the grader: the cell time limit is {client.timeout} s]\n"))
                 await client.km.interrupt_kernel()
                 if not await _kernel_responds(client, 3.0):
                     stop_reason = f"the kernel ignored the interrupt after cell {index}"

@@ -132,10 +132,19 @@ def test_no_secret_reaches_the_result(hostile_run):
 
 @pytest.mark.parametrize("kind, words", [
     ("read_secrets", "refused"), ("write_outside", "refused"), ("network", "no network to"),
-    ("fork_bomb", "fork refused"), ("big_output", "output truncated")])
+    ("fork_bomb", "fork refused")])
 def test_the_attack_really_ran(hostile_run, kind, words):
     r = hostile_run["results"][f"hostile-{kind.replace('_', '-')}"]
     assert words in json.dumps([c.get("outputs") for c in r["notebook"]["cells"]])
+
+
+def test_big_output_is_capped(hostile_run):
+    r = hostile_run["results"]["hostile-big-output"]
+    [cell] = [c for c in r["notebook"]["cells"] if "chunk" in c["source"]]
+    printed = json.dumps(cell["outputs"])
+    # Cut at the cap, or stopped by the cell time limit before reaching it.
+    assert "output truncated" in printed or "cell time limit" in printed
+    assert len(printed) < LIMITS.output_bytes + 2000
 
 
 def test_patched_comparisons_are_flagged(hostile_run):
