@@ -230,10 +230,13 @@ def format_summary(summary) -> str:
     for record in summary.errors:
         lines.append(f"  error {record['student']}/{record['assignment']}: "
                      f"{' '.join(str(record.get('error')).split())[:300]}")
+    from autograder.record import needs_attention
+
     for record in summary.graded:
-        if record.get("flags"):
+        flags = [str(f) for f in record.get("flags") or [] if needs_attention(f)]
+        if flags:
             lines.append(f"  flagged {record['student']}/{record['assignment']}: "
-                         + "; ".join(str(f) for f in record["flags"])[:300])
+                         + "; ".join(flags)[:300])
     return "\n".join(lines)
 
 

@@ -277,44 +277,49 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
     # One seed per run: every submission gets the same hidden inputs, so the
     # reference outputs are computed once per worker.
     kwargs.setdefault("seed", int.from_bytes(os.urandom(4), "little"))
-    with Recorder(course, db) as recorder:
-        cluster = _Cluster(jobs, scheduler, allowed_failures, client)
-        summary.workers = cluster.workers
-        bar = None
-        try:
-            from distributed import as_completed
+    cluster = _Cluster(jobs, scheduler, allowed_failures, client)
+    summary.workers = cluster.workers
+    futures: dict = {}
+    bar = None
+    recorder = None
+    try:
+        from distributed import as_completed
 
-            futures = {}
-            for job in todo:
-                future = cluster.client.submit(
-                    grade_task, grader, str(course), job.assignment, job.student, kwargs,
-                    key=f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}",
-                    pure=False, retries=retries)
-                futures[future] = job
-            if progress:
-                from tqdm import tqdm
+        for job in todo:
+            future = cluster.client.submit(
+                grade_task, grader, str(course), job.assignment, job.student, kwargs,
+                key=f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}",
+                pure=False, retries=retries)
+            futures[future] = job
+        # The workers are busy by now; opening the gradebook (nbgrader is slow
+        # to import) overlaps with the first submissions.
+        recorder = Recorder(course, db)
+        if progress:
+            from tqdm import tqdm
 
-                bar = tqdm(total=len(todo), unit="submission", desc="grading",
-                           dynamic_ncols=True)
-            for future in as_completed(futures):
-                job = futures.pop(future)
-                result = _collect(future, job)
-                result["submission_digest"] = job.digest
-                record = recorder.record(result)
-                summary.results.append(record)
-                if bar is not None:
-                    bar.set_postfix_str(f"{job.student}: {record.get('status')}", refresh=False)
-                    bar.update(1)
-                if on_result is not None:
-                    on_result(record)
-        except KeyboardInterrupt:
-            summary.interrupted = True
-            for future in list(futures):
-                future.cancel()
-        finally:
+            bar = tqdm(total=len(todo), unit="submission", desc="grading",
+                       dynamic_ncols=True)
+        for future in as_completed(list(futures)):
+            job = futures.pop(future)
+            result = _collect(future, job)
+            result["submission_digest"] = job.digest
+            record = recorder.record(result)
+            summary.results.append(record)
             if bar is not None:
-                bar.close()
-            cluster.close()
+                bar.set_postfix_str(f"{job.student}: {record.get('status')}", refresh=False)
+                bar.update(1)
+            if on_result is not None:
+                on_result(record)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        for future in list(futures):
+            future.cancel()
+        if bar is not None:
+            bar.close()
+        if recorder is not None:
+            recorder.close()
+        cluster.close()
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -25,6 +25,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -62,14 +63,18 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
+def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, CPU seconds of it and all it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n"
                            f"{(done.stdout + done.stderr)[-3000:]}")
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
 
 
 def nbgrader_scores(course: Path, assignment: str) -> dict[str, float]:
@@ -111,19 +116,22 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, dict] = {}
         course = root / "nbgrader" / "course"
         shutil.copytree(base / "course", course)
-        seconds = timed([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force"],
-                        course, nbgrader_env())
-        runs["nbgrader autograde"] = {"seconds": seconds,
+        seconds, cpu = timed([sys.executable, "-m", "nbgrader", "autograde", assignment,
+                              "--force"], course, nbgrader_env())
+        runs["nbgrader autograde"] = {"seconds": seconds, "cpu": cpu,
                                       "scores": nbgrader_scores(course, assignment)}
+        print(f"nbgrader autograde: {seconds:.1f} s; load average now {_load()}", flush=True)
         for jobs in args.jobs:
             course = root / f"jobs{jobs}" / "course"
             shutil.copytree(base / "course", course)
-            seconds = timed([sys.executable, "-m", "autograder", "grade", assignment,
-                             "--course", str(course), "--jobs", str(jobs), "--no-progress",
-                             "--seed", "1"], Path.cwd())
+            seconds, cpu = timed([sys.executable, "-m", "autograder", "grade", assignment,
+                                  "--course", str(course), "--jobs", str(jobs),
+                                  "--no-progress", "--seed", "1"], Path.cwd())
+            print(f"autograder --jobs {jobs}: {seconds:.1f} s; load average now {_load()}",
+                  flush=True)
             records = load_records(course, assignment)
             runs[f"autograder --jobs {jobs}"] = {
-                "seconds": seconds, "scores": our_scores(course, assignment),
+                "seconds": seconds, "cpu": cpu, "scores": our_scores(course, assignment),
                 "worker_seconds": [r["timings"].get("worker_seconds", 0.0) for r in records],
                 "sandbox_seconds": [sum(v for k, v in r["timings"].items()
                                         if k.startswith("sandbox")) for r in records],
@@ -141,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     n = args.students
     base_rate = 60.0 * n / runs["nbgrader autograde"]["seconds"]
     print()
-    print("| grader | wall time (s) | submissions / min | vs nbgrader | scores equal nbgrader's |")
-    print("|---|---|---|---|---|")
+    print("| grader | wall time (s) | submissions / min | vs nbgrader | CPU s / submission "
+          "| scores equal nbgrader's |")
+    print("|---|---|---|---|---|---|")
     baseline = runs["nbgrader autograde"]["scores"]
     figures = {"machine": machine(), "students": n, "assignment": assignment, "runs": {},
                "load_after": _load()}
@@ -150,9 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         rate = 60.0 * n / run["seconds"]
         same = sum(1 for s, v in run["scores"].items() if abs(baseline.get(s, -1) - v) < 1e-9)
         print(f"| {name} | {run['seconds']:.1f} | {rate:.1f} | {rate / base_rate:.2f}x "
-              f"| {same}/{n} |")
+              f"| {run['cpu'] / n:.2f} | {same}/{n} |")
         figures["runs"][name] = {"seconds": run["seconds"], "per_minute": rate,
-                                 "ratio": rate / base_rate, "scores_equal": same}
+                                 "ratio": rate / base_rate, "scores_equal": same,
+                                 "cpu_per_submission": run["cpu"] / n}
 
     # Per-submission costs and the estimate for a large class on a cluster.
     one = runs.get("autograder --jobs 1")
