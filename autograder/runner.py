@@ -163,7 +163,7 @@ async def _execute_notebook(nb, cfg: dict, report: list[dict]) -> None:
                     "stream", name="stderr",
                     text=f"\n[stopped by the grader: the cell time limit is {client.timeout} s]\n"))
                 await client.km.interrupt_kernel()
-                if not await _kernel_responds(client, 3.0):
+                if not await _kernel_responds(client, 5.0):
                     stop_reason = f"the kernel ignored the interrupt after cell {index}"
                     await client.km.shutdown_kernel(now=True)
             except DeadKernelError:

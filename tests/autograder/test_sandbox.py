@@ -319,9 +319,10 @@ def test_exit_status_and_crash(tmp_path):
     assert r.ended == "crashed" and r.signal == 11
 
 
+@pytest.mark.slow
 def test_fallback_reports_what_it_cannot_enforce(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "namespaces_available", lambda: False)
-    limits = Limits(submission_seconds=1.5, disk_bytes=16 * sandbox.MiB, output_bytes=4096)
+    limits = Limits(submission_seconds=4, disk_bytes=16 * sandbox.MiB, output_bytes=4096)
     r = run_py(tmp_path, """
         import signal
         signal.signal(signal.SIGINT, signal.SIG_IGN)
