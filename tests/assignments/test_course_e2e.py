@@ -16,6 +16,7 @@ pass gets the planted bug and which test cells must catch it.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -58,6 +59,17 @@ EXPECTED = {
         "mutation": ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"),
         "wrong_fails": ["test_xavier_he"],
     },
+    "batchnorm": {
+        "partial": ["batchnorm_forward", "batchnorm_backward", "spatial_batchnorm_forward"],
+        "partial_fails": ["test_batchnorm_backward_alt", "test_spatial_batchnorm_backward"],
+        # The staged backward's dx is off by 1%. The spatial layer uses the (correct)
+        # closed form, so its visible check passes and only its hidden test, which
+        # compares it with the staged one, catches the bug.
+        "wrong": "batchnorm_backward",
+        "wrong_fails": ["test_batchnorm_backward", "test_batchnorm_backward_alt",
+                        "test_spatial_batchnorm_backward"],
+        "hidden_catches": ["test_spatial_batchnorm_backward"],
+    },
 }
 
 
@@ -86,6 +98,26 @@ def copy_course(dest: Path, assignments: list[str]) -> Path:
     shutil.copytree(REPO / "cs231n_lib", dest / "cs231n_lib",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return course
+
+
+def failing_line(autograded_nb: Path, grade_id: str) -> int:
+    """The line of a test cell (as autograded, hidden tests included) where it failed."""
+    for cell in nbformat.read(autograded_nb, as_version=4).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            traceback = "\n".join(line for out in cell.get("outputs", [])
+                                  for line in out.get("traceback", []))
+            lines = re.findall(r"line (\d+)", re.sub(r"\x1b\[[0-9;]*m", "", traceback))
+            assert lines, f"{grade_id} did not fail"
+            return int(lines[0])  # the first frame is the cell itself
+    raise KeyError(grade_id)
+
+
+def visible_lines(release_nb: Path, grade_id: str) -> int:
+    """How many lines of a test cell a student sees (the hidden tests come after them)."""
+    for cell in nbformat.read(release_nb, as_version=4).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return len(cell.source.splitlines())
+    raise KeyError(grade_id)
 
 
 def errors_in(notebook: Path) -> list[str]:
@@ -153,3 +185,9 @@ def test_the_course_grades_as_expected(graded, name):
     untouched = errors_in(course / "autograded" / "untouched" / name / f"{name}.ipynb")
     assert untouched, "the untouched release raised no error"
     assert not [e for e in untouched if "Timeout" in e], "a cell of the untouched release timed out"
+
+    # Where named, the planted bug passes the visible checks and a hidden test catches it.
+    wrong = course / "autograded" / "wrong" / name / f"{name}.ipynb"
+    for grade_id in spec.get("hidden_catches", []):
+        visible = visible_lines(course / "release" / name / f"{name}.ipynb", grade_id)
+        assert failing_line(wrong, grade_id) > visible, f"{grade_id}: failed in its visible part"
