@@ -38,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cs231n_lib import fast_layers  # noqa: E402
 from cs231n_lib.batchnorm import (  # noqa: E402
     batchnorm_backward,
     batchnorm_backward_alt,
@@ -314,7 +315,13 @@ def main(argv=None) -> int:
     parser.add_argument("--naive-repeats", type=int, default=3,
                         help="timed runs of each naive layer; 0 skips them; default 3")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also save the results here")
+    parser.add_argument("--column-chunk-mib", type=float, metavar="MIB",
+                        help="im2col columns built at once by the fast conv layers (default "
+                             f"{fast_layers.COLUMN_CHUNK_BYTES / 2**20:g}); a large value "
+                             "builds the whole batch's columns in one go")
     args = parser.parse_args(argv)
+    if args.column_chunk_mib is not None:
+        fast_layers.COLUMN_CHUNK_BYTES = int(args.column_chunk_mib * 2**20)
 
     torch = _import_torch()
     if torch is None:
@@ -338,7 +345,8 @@ def main(argv=None) -> int:
                 print(f"also loaded: {lib.get('internal_api')} ({lib.get('user_api')}), "
                       f"{lib.get('num_threads')} thread(s)")
         print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
-              f"numpy {np.__version__}; float64; median of {args.repeats} runs")
+              f"numpy {np.__version__}; float64; median of {args.repeats} runs; conv columns "
+              f"in chunks of {fast_layers.COLUMN_CHUNK_BYTES / 2**20:g} MiB")
         if tuning:
             print("warning: " + ", ".join(f"{k}={v}" for k, v in tuning.items()) +
                   " is set; it slows the OpenBLAS that numpy ships. Run with "
@@ -360,6 +368,7 @@ def main(argv=None) -> int:
             "machine": machine, "blas": blas, "openblas_tuning_env": tuning,
             "torch": torch.__version__, "numpy": np.__version__, "threads": 1,
             "dtype": "float64", "repeats": args.repeats,
+            "column_chunk_bytes": fast_layers.COLUMN_CHUNK_BYTES,
             "load_average_1min": [load_before[0], load_after[0]], "results": rows,
             "naive_vs_fast": speedups}, indent=2) + "\n")
         print(f"saved {args.json}")
