@@ -104,6 +104,18 @@ def check_test_cells(assignment: str) -> None:
         assert "print(" in visible, f"{grade_id} should print what it compares"
 
 
+def check_answer_cells(assignment: str) -> None:
+    """Code answer cells keep, outside the solution region, a line that names what to write:
+    the release replaces the region, and the student must still know the variable names."""
+    cells = [c for c in read_source(assignment).cells
+             if c.cell_type == "code" and nbgrader_meta(c).get("solution")]
+    assert cells, "at least one answer cell"
+    for cell in cells:
+        before, rest = cell.source.split("### BEGIN SOLUTION")
+        after = rest.split("### END SOLUTION")[1]
+        assert (before + after).strip(), f"{nbgrader_meta(cell)['grade_id']}: nothing survives"
+
+
 def check_setup_seeds(assignment: str) -> None:
     nb = read_source(assignment)
     setup = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "setup"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from notebook_contract import (
+    check_answer_cells,
     check_format,
     check_probe_coverage,
     check_probes_deterministic,
@@ -28,6 +29,10 @@ def test_notebook_is_valid_nbgrader_source():
 
 def test_test_cells_print_assert_and_hide_extra_checks():
     check_test_cells(ASSIGNMENT)
+
+
+def test_answer_cells_say_what_to_write():
+    check_answer_cells(ASSIGNMENT)
 
 
 def test_written_questions_have_model_answers():
