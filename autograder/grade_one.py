@@ -547,7 +547,7 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
     # Two sandboxed runs share the submission's wall limit: the notebook,
     # then the probes (at least their reserve, more if the notebook was quick).
     total = max(6.0, float(limits.submission_seconds))
-    probe_reserve = min(0.4 * total, 5.0 + 2.0 * n_probes)
+    probe_reserve = min(0.5 * total, 20.0 + 2.0 * n_probes)
     config = {
         "notebook": str(nb_dir / notebook_name), "executed": str(out / "executed.ipynb"),
         "cell_seconds": limits.cell_seconds, "output_bytes": limits.output_bytes,

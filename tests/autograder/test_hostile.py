@@ -92,13 +92,15 @@ def test_graded_as_expected_within_limits(hostile_run, kind):
         return
     assert r["status"] == "graded", r
     rows = {c["grade_id"]: c for c in r["cells"] if c["kind"] == "test"}
+    why = (kind, [(c["grade_id"], c["points"], c["flags"], [p["note"] for p in c["probes"]])
+                  for c in rows.values()], r["flags"], r["notes"])
     if spec.expect == "full":
-        assert r["score"] == r["max_score"] == sum(POINTS.values()), (kind, r["cells"])
+        assert r["score"] == r["max_score"] == sum(POINTS.values()), why
     elif spec.expect == "probed":
         for gid in PROBED:
-            assert rows[gid]["points"] == POINTS[gid] and rows[gid]["trusted"], (kind, rows)
+            assert rows[gid]["points"] == POINTS[gid] and rows[gid]["trusted"], why
     else:
-        assert r["score"] == 0, (kind, r["cells"])
+        assert r["score"] == 0, why
     # Within its limits: each sandboxed run ended by the submission's wall limit.
     for phase in ("sandbox_notebook", "sandbox_probes"):
         assert r["timings"][phase] <= LIMITS.submission_seconds + sandbox.BACKSTOP_SECONDS
@@ -116,7 +118,8 @@ def test_nothing_outside_the_private_copy_changed(hostile_run):
 
 def test_other_students_are_not_disturbed(hostile_run):
     alice = hostile_run["alice"]
-    assert alice["status"] == "graded" and alice["score"] == sum(POINTS.values())
+    assert alice["status"] == "graded" and alice["score"] == sum(POINTS.values()), (
+        alice["cells"], alice["flags"], alice["notes"])
 
 
 def test_no_secret_reaches_the_result(hostile_run):
