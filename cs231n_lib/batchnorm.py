@@ -108,9 +108,9 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     -------
     out : ndarray, shape (N, D)
     cache : tuple or None
-        ``(x_hat, gamma, std, inv_std)`` for the backward passes in train mode
-        (``x_hat: (N, D)`` is x normalised; ``std = sqrt(var + eps)``, shape (D,));
-        ``None`` in test mode.
+        ``(x_centered, gamma, std, inv_std)`` for the backward passes in train
+        mode (``x_centered = x - mean``, shape (N, D); ``std = sqrt(var + eps)``
+        and ``inv_std = 1 / std``, shape (D,)); ``None`` in test mode.
     """
     mode = _check_bn_param(bn_param)
     x = require_array("x", x, ndim=2, layout="(N, D)")
@@ -132,14 +132,15 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         sample_var = np.einsum("nd,nd->d", x_centered, x_centered) / N
         std = np.sqrt(sample_var + eps)
         inv_std = 1.0 / std
-        # Normalise in place: x_centered becomes x_hat without a second (N, D) array.
-        x_hat = np.multiply(x_centered, inv_std, out=x_centered)
-        out = x_hat * gamma
+        # out = gamma * x_hat + beta with x_hat = x_centered * inv_std; folding inv_std
+        # into gamma's scale saves a pass over (N, D), and the backward passes rebuild
+        # x_hat from x_centered when they need it.
+        out = x_centered * (gamma * inv_std)
         out += beta
 
         running_mean = momentum * running_mean + (1 - momentum) * sample_mean
         running_var = momentum * running_var + (1 - momentum) * sample_var
-        cache = (x_hat, gamma, std, inv_std)
+        cache = (x_centered, gamma, std, inv_std)
     else:
         # gamma folds into the scale: one pass over x fewer.
         scale = gamma / np.sqrt(running_var + eps)
@@ -189,10 +190,9 @@ def batchnorm_backward(dout, cache):
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
     # Hint: walk the forward graph back one stage at a time; add gradients where values fan out.
-    x_hat, gamma, std, inv_std = cache
+    x_centered, gamma, std, inv_std = cache
     N = dout.shape[0]
-    # The forward pass keeps x_hat only; its input x_centered is one product away.
-    x_centered = x_hat * std
+    x_hat = x_centered * inv_std
 
     # out = gamma * x_hat + beta
     dbeta = dout.sum(axis=0)
@@ -240,13 +240,14 @@ def batchnorm_backward_alt(dout, cache):
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
     # Hint: dx = gamma / std * (dout - mean(dout) - x_hat * mean(dout * x_hat)), batch means.
-    x_hat, gamma, _, inv_std = cache
+    x_centered, gamma, _, inv_std = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
-    dgamma = np.einsum("nd,nd->d", dout, x_hat)
+    dgamma = np.einsum("nd,nd->d", dout, x_centered) * inv_std  # sum(dout * x_hat)
     # With g = dout * gamma, sum(g) = gamma * dbeta and sum(g * x_hat) = gamma * dgamma, so
-    # dx = gamma * istd * (dout - dbeta / N - x_hat * dgamma / N), built in one buffer.
-    dx = x_hat * (-dgamma / N)
+    # dx = gamma * istd * (dout - dbeta / N - x_hat * dgamma / N), built in one buffer
+    # (x_hat = x_centered * istd).
+    dx = x_centered * (-inv_std * dgamma / N)
     dx += dout
     dx -= dbeta / N
     dx *= gamma * inv_std
