@@ -21,8 +21,10 @@ demo: $(STAMP)
 	$(PY) -m cs231n_lib.sanity_report
 
 ## make test: every test, slow and browser ones included (what CI runs).
+# One BLAS thread: many tests start worker processes and kernels of their own,
+# and two cores shared by several multi-threaded BLAS pools thrash.
 test: $(STAMP)
-	$(PY) -m pytest -m "" tests
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -m "" --durations=25 tests
 
 ## make test-fast: the quick tests only (plain pytest does the same).
 test-fast: $(STAMP)
