@@ -220,12 +220,13 @@ def _tiled_pool_backward(x, out, dout, ph, pw, dtype, out_nan):
             by_offset = is_max.reshape(-1, ph, W_out, pw)
             _keep_first([by_offset[:, u, :, v] for u in range(ph) for v in range(pw)])
         dx_block = dx[block]
-        dx_block[...] = np.repeat(dout_rows[block], pw, axis=1)[:, None, :]
+        dx_block[...] = is_max  # 1.0 at each window's maximum, 0.0 elsewhere
+        upstream = np.repeat(dout_rows[block], pw, axis=1)[:, None, :]
         if finite:
-            np.multiply(dx_block, is_max, out=dx_block)
+            np.multiply(dx_block, upstream, out=dx_block)
         else:
             # 0 * inf would leave NaN where the naive layer leaves 0.
-            np.copyto(dx_block, 0, where=~is_max)
+            np.copyto(dx_block, np.broadcast_to(upstream, dx_block.shape), where=is_max)
     return dx.reshape(N, C, H, W)
 
 
