@@ -16,10 +16,12 @@ Steps:
    by ``grade_id`` (edited cells are overwritten, deleted ones re-inserted),
    nbgrader metadata is taken from the source, outputs are cleared;
 3. draw the probes' inputs from the seed and compute the reference outputs
-   with the reference ``cs231n_lib``;
+   (and the answer probes' reference answers) with the reference
+   ``cs231n_lib``;
 4. run ``autograder/runner.py`` in two sandboxes, one after the other: the
-   notebook, then the probes (the notebook's processes are all dead before
-   the probes start, and nothing they wrote reaches the probes' sandbox);
+   notebook (which also exports the values the answer probes name), then
+   the probes (the notebook's processes are all dead before the probes
+   start, and nothing they wrote reaches the probes' sandbox);
 5. verify what came back (``autograder.verify``) and build the result.
 
 Layout of the sandbox's folder (``work/``): ``ro/`` (root-owned, read-only
@@ -45,10 +47,11 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -67,12 +70,17 @@ MAX_SUBMISSION_FILES = 2000
 MAX_NOTEBOOK_BYTES = 32 * MiB
 MAX_EXECUTED_BYTES = 64 * MiB
 MAX_OUTPUTS_BYTES = 128 * MiB
+MAX_ANSWERS_BYTES = 16 * MiB
 MAX_FEEDBACK_BYTES = 4 * MiB
 DEFAULT_LIMITS = Limits()
 SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git"}
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# Loading the reference library and computing reference outputs happen once
+# per process for many grading threads: one at a time, or a second thread
+# finds a half-imported package in sys.modules (and its failures get cached).
+REFERENCE_LOCK = threading.RLock()
 
 
 class SubmissionError(Exception):
@@ -258,17 +266,29 @@ def rebuild_notebook(submitted: dict, source: dict) -> tuple[dict, list[str]]:
 # ---------------------------------------------------------------------------
 # Step 3: probes, inputs and reference outputs (trusted side).
 
-def load_probes(path: Path) -> list:
-    """The ``PROBES`` of a probe file (trusted instructor code)."""
+def load_probe_file(path: Path) -> tuple[list, list]:
+    """``(PROBES, ANSWER_PROBES)`` of a probe file (trusted instructor code)."""
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(f"_course_probes_{digest}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     probes = list(getattr(module, "PROBES", []))
-    names = [p.name for p in probes]
+    answer_probes = list(getattr(module, "ANSWER_PROBES", []))
+    names = [p.name for p in probes + answer_probes]
     if len(set(names)) != len(names) or any(verify.SEP in n or "/" in n for n in names):
         raise ValueError(f"{path}: probe names must be unique and free of '::' and '/'")
-    return probes
+    for probe in answer_probes:
+        keys = list(probe.variables)
+        if not all(isinstance(k, str) and k.isidentifier() for k in keys + [probe.function
+                                                                             or "f"]):
+            raise ValueError(f"{path}: answer probe {probe.name}: variables and function "
+                             "must be Python names")
+    return probes, answer_probes
+
+
+def load_probes(path: Path) -> list:
+    """The ``PROBES`` of a probe file (trusted instructor code)."""
+    return load_probe_file(path)[0]
 
 
 def load_package(path: str | os.PathLike, alias: str | None = None) -> ModuleType:
@@ -276,14 +296,21 @@ def load_package(path: str | os.PathLike, alias: str | None = None) -> ModuleTyp
     kept somewhere other than the installed ``cs231n_lib``)."""
     path = Path(path)
     alias = alias or f"_reference_{path.name}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
-    if alias in sys.modules:
-        return sys.modules[alias]
-    spec = importlib.util.spec_from_file_location(alias, path / "__init__.py",
-                                                  submodule_search_locations=[str(path)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[alias] = module
-    spec.loader.exec_module(module)
-    return module
+    with REFERENCE_LOCK:
+        if alias in sys.modules:
+            return sys.modules[alias]
+        spec = importlib.util.spec_from_file_location(alias, path / "__init__.py",
+                                                      submodule_search_locations=[str(path)])
+        module = importlib.util.module_from_spec(spec)
+        # In sys.modules before it runs (its relative imports need that), so
+        # only under the lock: another thread must never see it half-built.
+        sys.modules[alias] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(alias, None)
+            raise
+        return module
 
 
 def _draw_inputs(probes: Sequence, seed: int, assignment: str) -> dict[str, dict]:
@@ -296,10 +323,34 @@ def _draw_inputs(probes: Sequence, seed: int, assignment: str) -> dict[str, dict
     return inputs
 
 
+@dataclass(frozen=True)
+class Reference:
+    """What the trusted side prepares once per probe file, seed and library."""
+
+    probes: list
+    inputs: dict            # probe name -> input arrays
+    outputs: dict           # probe name -> reference outputs, or the exception
+    answer_probes: list
+    answer_inputs: dict     # answer probe name -> the function's input arrays
+    answers: dict           # answer probe name -> reference answers, or the exception
+
+
+def _reference_answers(probe, lib: ModuleType, inputs: dict) -> dict:
+    given = {k: v.copy() for k, v in inputs.items()}
+    with contextlib.redirect_stdout(io.StringIO()):
+        raw = probe.expected(lib, given)
+    answers = {str(k): verify.reference_answer(v) for k, v in dict(raw).items()}
+    wanted = set(probe.variables) | (set(inputs) if probe.function else set())
+    if set(answers) != wanted:
+        raise ValueError(f"expected() gives {sorted(answers)}, the probe exports "
+                         f"{sorted(wanted)}")
+    return answers
+
+
 @functools.lru_cache(maxsize=32)
 def _reference_cached(probes_file: str, mtime: float, seed: int, assignment: str,
-                      lib_name: str) -> tuple[list, dict, dict]:
-    probes = load_probes(Path(probes_file))
+                      lib_name: str) -> Reference:
+    probes, answer_probes = load_probe_file(Path(probes_file))
     lib = sys.modules[lib_name]
     inputs = _draw_inputs(probes, seed, assignment)
     reference: dict[str, dict | Exception] = {}
@@ -311,7 +362,24 @@ def _reference_cached(probes_file: str, mtime: float, seed: int, assignment: str
                 reference[probe.name] = verify.plain_outputs(probe.run(lib, given))
         except Exception as exc:  # noqa: BLE001 - an instructor bug, reported per probe
             reference[probe.name] = exc
-    return probes, inputs, reference
+    # Their own stream of the seed: adding answer probes changes no library input.
+    answer_inputs = _draw_inputs(answer_probes, seed, assignment + "/answers")
+    answers: dict[str, dict | Exception] = {}
+    for probe in answer_probes:
+        try:
+            answers[probe.name] = _reference_answers(probe, lib, answer_inputs[probe.name])
+        except Exception as exc:  # noqa: BLE001 - an instructor bug, reported per probe
+            answers[probe.name] = exc
+    return Reference(probes, inputs, reference, answer_probes, answer_inputs, answers)
+
+
+def reference_for(probes_file: Path, seed: int, assignment: str, lib: ModuleType) -> Reference:
+    """The probes of ``probes_file`` with their inputs and reference results
+    (cached per file, its mtime, the seed and the library; thread-safe)."""
+    with REFERENCE_LOCK:
+        sys.modules.setdefault(lib.__name__, lib)
+        return _reference_cached(str(probes_file), probes_file.stat().st_mtime, seed,
+                                 assignment, lib.__name__)
 
 
 # ---------------------------------------------------------------------------
@@ -475,29 +543,37 @@ def grade_submission(course_root: str | os.PathLike, assignment: str, student: s
     source_nb = json.loads(source_path.read_text(encoding="utf-8"))
     grade_cells = verify.grade_cells_of(source_nb)
     max_score = sum(c["max_points"] for c in grade_cells if c["kind"] == "test")
-    lib = _reference_library(reference_lib)
+    with REFERENCE_LOCK:
+        lib = _reference_library(reference_lib)
     if seed is None:
         seed = int.from_bytes(os.urandom(8), "little")
     probes_file = course / "probes" / f"{assignment}.py"
     if probes_file.is_file():
-        sys.modules.setdefault(lib.__name__, lib)
-        probes, inputs, reference = _reference_cached(
-            str(probes_file), probes_file.stat().st_mtime, seed, assignment, lib.__name__)
+        ref = reference_for(probes_file, seed, assignment, lib)
     else:
-        probes, inputs, reference = [], {}, {}
+        ref = Reference([], {}, {}, [], {}, {})
     timings["reference"] = round(time.monotonic() - t0, 3)
 
     base = Path(tempfile.mkdtemp(prefix="grade-", dir=work_root))
     try:
         return _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
-                         max_score, probes, inputs, reference, probes_file, lib, unprobed,
-                         hide, timings, t0)
+                         max_score, ref, probes_file, lib, unprobed, hide, timings, t0)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _answer_requests(ref: Reference) -> list[dict]:
+    """The notebook run's export requests, one per answer probe (plain JSON)."""
+    return [{"grade_id": p.grade_id, "name": p.name, "variables": list(p.variables),
+             "function": p.function,
+             "inputs": [[k, np.asarray(v, dtype=np.float64).tolist()]
+                        for k, v in ref.answer_inputs[p.name].items()] if p.function else []}
+            for p in ref.answer_probes]
+
+
 def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells, max_score,
-              probes, inputs, reference, probes_file, lib, unprobed, hide, timings, t0):
+              ref, probes_file, lib, unprobed, hide, timings, t0):
+    probes, inputs, reference = ref.probes, ref.inputs, ref.outputs
     work = base / "work"
     ro, rw = work / "ro", work / "rw"
     nb_dir = rw / "nb"
@@ -560,6 +636,7 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
         "probe_dir": str(out / "probes"), "outputs": str(out / "outputs.npz"),
         "errors": str(out / "errors.json"), "notebook_report": str(out / "notebook.json"),
         "probe_report": str(out / "probes.json"),
+        "answers": _answer_requests(ref), "answers_file": str(out / "answers.json"),
     }
     (ro / "config.json").write_text(json.dumps(config))
     timings["prepare"] = round(time.monotonic() - t0 - timings["reference"], 3)
@@ -615,6 +692,15 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
     if missing_lib:
         missing_note = missing_lib
     verdicts = verify.judge_probes(probes, reference, arrays, bad, errors, missing_note)
+    answers: dict = {}
+    answers_note = f"no answers came back from the notebook run ({nb_run.ended})"
+    if ref.answer_probes:
+        try:
+            answers = verify.load_answers(verify.read_capped(nb_back, "answers.json",
+                                                             MAX_ANSWERS_BYTES))
+        except verify.UntrustedFileError as exc:
+            answers_note = f"no usable answers ({exc}); the notebook run {nb_run.ended}"
+    verdicts += verify.judge_answers(ref.answer_probes, ref.answers, answers, answers_note)
 
     executed = None
     try:

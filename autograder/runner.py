@@ -15,7 +15,9 @@ config:
    saved output capped), then save the executed notebook and a per-cell
    report. A cell that outlives its timeout is interrupted; a kernel that
    ignores the interrupt is killed and the remaining cells are marked as
-   not run.
+   not run. Just before a test cell that answer probes decide, the values
+   those probes name are exported from the kernel as JSON text
+   (``answers.json``; see ``EXPORT_SOURCE``).
 2. ``runner.py probes CONFIG``: in a *fresh* interpreter
    (``runner.py probe-host CONFIG START FD``, a separate process), import the
    submitted ``cs231n_lib`` from its pristine read-only copy, load
@@ -27,6 +29,7 @@ config:
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import ctypes
 import importlib.util
@@ -119,9 +122,247 @@ async def _kernel_responds(client, seconds: float) -> bool:
     return False
 
 
-async def _execute_notebook(nb, cfg: dict, report: list[dict]) -> None:
+# ---------------------------------------------------------------------------
+# Answers: values the student typed into the notebook, exported as JSON text.
+#
+# The code below runs *inside the student's kernel*, so everything it returns
+# is student-controlled; the trusted process validates and judges it. It is
+# written with builtins only (no json, no numpy conversions of its own): a
+# notebook that patched those modules can break the export (and so lose the
+# points) but cannot change what a correct or wrong answer looks like. It is
+# evaluated as a user expression, so IPython's input transformers and
+# pre_run_cell hooks never see it.
+
+MAX_ANSWER_NUMBERS = 100_000   # numbers and list items in one exported value
+MAX_ANSWER_STRING = 10_000     # characters of one string
+MAX_ANSWER_DEPTH = 16          # nesting of lists and dicts
+MAX_ANSWER_TEXT = 4 << 20      # characters of one export's JSON text, as it comes back
+
+EXPORT_SOURCE = r'''
+def _check_budget(budget, count):
+    budget[0] -= count
+    if budget[0] < 0:
+        raise ValueError("more than %d numbers or items" % MAX_NUMBERS)
+
+
+def _plain(value, budget, depth):
+    kind = type(value)
+    if value is None or kind is bool:
+        return value
+    if kind is int or kind is float:
+        _check_budget(budget, 1)
+        return value
+    if kind is str:
+        if len(value) > MAX_STRING:
+            raise ValueError("a string of more than %d characters" % MAX_STRING)
+        return value
+    if depth >= MAX_DEPTH:
+        raise ValueError("lists or dicts nested more than %d deep" % MAX_DEPTH)
+    if kind is list or kind is tuple:
+        _check_budget(budget, len(value))
+        return [_plain(item, budget, depth + 1) for item in value]
+    if kind is dict:
+        _check_budget(budget, len(value))
+        out = {}
+        for key in value:
+            if type(key) is not str:
+                raise TypeError("a dict key is a %s, not a string" % type(key).__name__)
+            out[key] = _plain(value[key], budget, depth + 1)
+        return out
+    if hasattr(value, "dtype") and hasattr(value, "tolist"):  # numpy arrays and scalars
+        size = getattr(value, "size", 1)
+        if type(size) is not int:
+            raise TypeError("an array without a plain size")
+        _check_budget(budget, size)
+        budget[0] += size  # counted again item by item below
+        return _plain(value.tolist(), budget, depth + 1)
+    raise TypeError("a %s is not a number, string, list or dict" % kind.__name__)
+
+
+def _quote(text):
+    parts = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch == '"' or ch == "\\" or code < 0x20 or code > 0x7E:
+            if code > 0xFFFF:
+                code -= 0x10000
+                parts.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
+            else:
+                parts.append("\\u%04x" % code)
+        else:
+            parts.append(ch)
+    parts.append('"')
+    return "".join(parts)
+
+
+def _json(value, parts):
+    kind = type(value)
+    if value is None:
+        parts.append("null")
+    elif kind is bool:
+        parts.append("true" if value else "false")
+    elif kind is int:
+        parts.append(int.__repr__(value))
+    elif kind is float:
+        if value != value:
+            parts.append("NaN")
+        elif value > 1.7976931348623157e308:
+            parts.append("Infinity")
+        elif value < -1.7976931348623157e308:
+            parts.append("-Infinity")
+        else:
+            parts.append(float.__repr__(value))
+    elif kind is str:
+        parts.append(_quote(value))
+    elif kind is list:
+        parts.append("[")
+        for i, item in enumerate(value):
+            if i:
+                parts.append(",")
+            _json(item, parts)
+        parts.append("]")
+    else:
+        parts.append("{")
+        for i, key in enumerate(value):
+            if i:
+                parts.append(",")
+            parts.append(_quote(key))
+            parts.append(":")
+            _json(value[key], parts)
+        parts.append("}")
+
+
+def _why(exc):
+    try:
+        return ("%s: %s" % (type(exc).__name__, exc))[:300]
+    except Exception:
+        return type(exc).__name__
+
+
+def _one(answers, key, compute):
+    try:
+        value = _plain(compute(), [MAX_NUMBERS], 0)
+        parts = []
+        _json(value, parts)  # may fail too (an int of thousands of digits)
+        answers[key] = value
+    except Exception as exc:
+        answers[key] = _Missing(_why(exc))
+
+
+class _Missing:
+    def __init__(self, why):
+        self.why = why
+
+
+def _export(user, request):
+    answers = {}
+    for name in request["variables"]:
+        if name not in user:
+            answers[name] = _Missing("%s is not defined" % name)
+            continue
+        _one(answers, name, lambda name=name: user[name])
+    function = request["function"]
+    if function:
+        f = user.get(function)
+        numpy = __import__("numpy")
+        for key, argument in request["inputs"]:
+            if not callable(f):
+                answers[key] = _Missing("no function %s is defined" % function)
+                continue
+            _one(answers, key, lambda argument=argument: f(numpy.array(argument, dtype=float)))
+    parts = ["{"]
+    for i, key in enumerate(answers):
+        if i:
+            parts.append(",")
+        parts.append(_quote(key))
+        value = answers[key]
+        if type(value) is _Missing:
+            parts.append(':{"missing":')
+            parts.append(_quote(value.why))
+        else:
+            parts.append(':{"value":')
+            _json(value, parts)
+        parts.append("}")
+    parts.append("}")
+    return "".join(parts)
+
+
+result = _export(user, request)
+'''
+
+
+def export_expression(request: dict) -> str:
+    """The user expression that exports ``request``'s answers from the kernel.
+
+    ``request``: ``variables`` (names), ``function`` (a name or ``""``) and
+    ``inputs`` (``[key, nested list of floats]`` pairs, the function's
+    arguments). The expression evaluates to the answers' JSON text: one
+    object per key, ``{"value": ...}`` or ``{"missing": "why"}``.
+    """
+    source = EXPORT_SOURCE.replace("MAX_NUMBERS", str(MAX_ANSWER_NUMBERS)).replace(
+        "MAX_STRING", str(MAX_ANSWER_STRING)).replace("MAX_DEPTH", str(MAX_ANSWER_DEPTH))
+    plain_request = {"variables": [str(v) for v in request["variables"]],
+                     "function": str(request.get("function") or ""),
+                     "inputs": [[str(k), v] for k, v in request.get("inputs", [])]}
+    # A fresh namespace for the helpers; the notebook's own is only read.
+    return (f"(lambda ns: (exec({source!r}, ns), ns['result'])[1])"
+            f"({{'user': globals(), 'request': {plain_request!r}}})")
+
+
+def parse_export_reply(content: dict) -> dict:
+    """``{"text": json}`` or ``{"error": why}`` from an execute reply's content."""
+    if not isinstance(content, dict) or content.get("status") != "ok":
+        why = content.get("ename", "") if isinstance(content, dict) else ""
+        return {"error": f"the export did not run in the kernel ({why or 'error'})"}
+    found = (content.get("user_expressions") or {}).get("answers")
+    if not isinstance(found, dict) or found.get("status") != "ok":
+        why = found.get("ename", "") if isinstance(found, dict) else ""
+        return {"error": f"the answers could not be read from the kernel ({why or 'error'})"}
+    shown = (found.get("data") or {}).get("text/plain")
+    if not isinstance(shown, str) or len(shown) > 2 * MAX_ANSWER_TEXT:
+        return {"error": "the answers came back in an unexpected form or too large"}
+    try:
+        text = ast.literal_eval(shown)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return {"error": "the answers came back in an unexpected form"}
+    if not isinstance(text, str) or len(text) > MAX_ANSWER_TEXT:
+        return {"error": "the answers came back in an unexpected form or too large"}
+    return {"text": text}
+
+
+async def _export_answers(client, request: dict, seconds: float) -> tuple[dict, str]:
+    """Run one export in the kernel. Returns the answers entry and, when the
+    kernel had to be stopped, the reason the rest of the notebook is not run."""
+    kc = client.kc
+    msg_id = kc.execute("", silent=True, store_history=False,
+                        user_expressions={"answers": export_expression(request)})
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            msg = await kc.shell_channel.get_msg(
+                timeout=max(0.05, min(1.0, deadline - time.monotonic())))
+        except Exception:  # noqa: BLE001 - queue.Empty and friends: check the kernel, wait on
+            if not await client.km.is_alive():
+                return ({"error": "the kernel died while the answers were exported"},
+                        "the kernel died while the answers were exported")
+            continue
+        if msg.get("parent_header", {}).get("msg_id") == msg_id:
+            return parse_export_reply(msg.get("content", {})), ""
+    await client.km.interrupt_kernel()
+    entry = {"error": f"exporting the answers took longer than {seconds:.0f} s"}
+    if not await _kernel_responds(client, 5.0):
+        await client.km.shutdown_kernel(now=True)
+        return entry, "the kernel ignored the interrupt while the answers were exported"
+    return entry, ""
+
+
+async def _execute_notebook(nb, cfg: dict, report: list[dict], answers: dict) -> None:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_output
+
+    exports: dict[str, list[dict]] = {}
+    for request in cfg.get("answers", []):
+        exports.setdefault(request["grade_id"], []).append(request)
 
     client_class = _make_client_class()
     client_class.output_cap = int(cfg["output_bytes"])
@@ -149,6 +390,17 @@ async def _execute_notebook(nb, cfg: dict, report: list[dict]) -> None:
                 entry["status"] = "not-run"
                 entry["note"] = stop_reason
                 continue
+            for request in exports.get(entry["grade_id"], []):
+                if stop_reason:
+                    break
+                left = deadline - time.monotonic()
+                answers[request["name"]], stop_reason = await _export_answers(
+                    client, request, max(1.0, min(cfg["cell_seconds"], left - 1)))
+            if stop_reason:
+                entry["status"] = "not-run"
+                entry["note"] = stop_reason
+                continue
+            left = deadline - time.monotonic()
             client.timeout = int(max(1, min(cfg["cell_seconds"], left)))
             started = time.monotonic()
             try:
@@ -190,8 +442,9 @@ def run_notebook_phase(cfg: dict) -> dict:
         report.append({"grade_id": grade_id, "status": "pending"})
     started = time.monotonic()
     error = ""
+    answers: dict[str, dict] = {}
     try:
-        asyncio.run(_execute_notebook(nb, cfg, report))
+        asyncio.run(_execute_notebook(nb, cfg, report, answers))
     except Exception as exc:  # noqa: BLE001 - the kernel failing to start and the like
         error = f"{type(exc).__name__}: {exc}"
         for entry in report:
@@ -199,6 +452,14 @@ def run_notebook_phase(cfg: dict) -> dict:
                 entry["status"] = "not-run"
                 entry["note"] = error
     nbformat.write(nb, cfg["executed"])
+    if cfg.get("answers_file"):
+        stopped = next((e.get("note") for e in report if e["status"] == "not-run"), "")
+        for request in cfg.get("answers", []):
+            answers.setdefault(request["name"], {
+                "error": "the notebook stopped before this answer's test cell"
+                         + (f": {stopped}" if stopped else "")})
+        with open(cfg["answers_file"], "w") as fh:
+            json.dump(answers, fh)
     return {"cells": report, "error": error, "seconds": round(time.monotonic() - started, 3)}
 
 

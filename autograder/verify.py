@@ -14,13 +14,20 @@ Points of a test cell (a code cell with ``grade: true`` and no solution):
   nbgrader-style notebook score (zero when the executed cell shows an error)
   is kept as ``notebook_points``; when it disagrees, the row and the result
   carry an integrity flag for the instructor.
-* the cell has no probe (the contract says every test cell of library code
-  has one, so this is a notebook-only question): the points are the
+  Answer probes count exactly like library probes here.
+* the cell has no probe of either kind: the points are the
   notebook score, marked ``trusted: False`` with an ``unverified`` flag,
   because they come from a process that ran student code. When the same
   notebook run passed a probed cell whose probes failed, the run is not
   believed at all and such cells get zero. ``grade_cells`` takes
   ``unprobed="zero"`` to give them nothing in every case.
+
+Answer probes (``autograder.probes.AnswerProbe``) decide cells that check
+values typed into the notebook. The notebook run exports those values as JSON
+text (``answers.json``); ``load_answers`` parses it strictly (only JSON's
+numbers, strings, ``null``, booleans, lists and string-keyed objects, with
+caps on size and nesting) and ``judge_answers`` compares them with the
+reference answers. Their verdicts count like library probes' verdicts.
 
 Manually graded cells (``grade`` with ``solution``, or markdown) get a row
 with ``points: None`` and ``kind: "manual"``.
@@ -36,6 +43,7 @@ import stat
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -249,6 +257,205 @@ def judge_probes(probes: Sequence, reference: Mapping[str, dict | Exception],
 def _last_line(text: str) -> str:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1][:500] if lines else text[:500]
+
+
+# ---------------------------------------------------------------------------
+# Answers typed into the notebook.
+
+MAX_ANSWER_TEXT = 4 * MiB       # characters of one probe's exported JSON text
+MAX_ANSWER_ITEMS = 200_000      # numbers, strings and items in one exported value
+MAX_ANSWER_DEPTH = 20           # nesting of lists and dicts
+MAX_ANSWER_STRING = 10_000
+ANSWER_SCALARS = (type(None), bool, int, float, str)
+
+
+class AnswerError(ValueError):
+    """An exported or reference answer is not plain data."""
+
+
+def reference_answer(value: Any, _depth: int = 0) -> Any:
+    """A reference answer as plain data (trusted side: numpy arrays and scalars
+    become lists and numbers, tuples become lists)."""
+    if _depth > MAX_ANSWER_DEPTH:
+        raise AnswerError("a reference answer is nested too deep")
+    if isinstance(value, np.ndarray | np.generic):
+        if value.dtype.hasobject or value.dtype.kind not in NUMERIC_KINDS + "U":
+            raise AnswerError(f"a reference answer has dtype {value.dtype}")
+        return reference_answer(value.tolist(), _depth + 1)
+    if type(value) in ANSWER_SCALARS:
+        return value
+    if isinstance(value, list | tuple):
+        return [reference_answer(v, _depth + 1) for v in value]
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise AnswerError("a reference answer has a dict key that is not a string")
+        return {k: reference_answer(v, _depth + 1) for k, v in value.items()}
+    raise AnswerError(f"a reference answer is a {type(value).__name__}")
+
+
+def check_student_answer(value: Any) -> Any:
+    """``value`` if it is plain data within the caps, else AnswerError.
+
+    Exact types only (no subclasses): None, bool, int, float, str, list and
+    dict with string keys.
+    """
+    budget = [MAX_ANSWER_ITEMS]
+
+    def walk(v: Any, depth: int) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise AnswerError(f"more than {MAX_ANSWER_ITEMS} items")
+        kind = type(v)
+        if kind is str:
+            if len(v) > MAX_ANSWER_STRING:
+                raise AnswerError(f"a string of more than {MAX_ANSWER_STRING} characters")
+            return
+        if kind in ANSWER_SCALARS:
+            return
+        if depth >= MAX_ANSWER_DEPTH:
+            raise AnswerError(f"nested more than {MAX_ANSWER_DEPTH} deep")
+        if kind is list:
+            for item in v:
+                walk(item, depth + 1)
+        elif kind is dict:
+            for key, item in v.items():
+                if type(key) is not str:
+                    raise AnswerError("a dict key that is not a string")
+                walk(item, depth + 1)
+        else:
+            raise AnswerError(f"a {kind.__name__}, not plain data")
+
+    walk(value, 0)
+    return value
+
+
+def parse_export(text: Any) -> dict[str, tuple[bool, Any]]:
+    """One probe's exported JSON text as ``{key: (True, value) | (False, why)}``."""
+    if type(text) is not str or len(text) > MAX_ANSWER_TEXT:
+        raise AnswerError("the exported answers are not text of a sensible size")
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise AnswerError(f"the exported answers are not JSON ({str(exc)[:200]})") from None
+    if type(raw) is not dict:
+        raise AnswerError("the exported answers are not a JSON object")
+    out: dict[str, tuple[bool, Any]] = {}
+    for key, entry in raw.items():
+        if type(entry) is not dict or len(entry) != 1:
+            raise AnswerError(f"the export of {key[:100]!r} is malformed")
+        if "value" in entry:
+            try:
+                out[key] = (True, check_student_answer(entry["value"]))
+            except AnswerError as exc:
+                out[key] = (False, str(exc))
+        elif "missing" in entry:
+            out[key] = (False, str(entry["missing"])[:300])
+        else:
+            raise AnswerError(f"the export of {key[:100]!r} is malformed")
+    return out
+
+
+def load_answers(data: bytes) -> dict[str, dict[str, tuple[bool, Any]] | str]:
+    """``answers.json`` as ``{probe name: parsed export | why it is missing}``."""
+    try:
+        raw = json.loads(data.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        raise UntrustedFileError("answers.json is not JSON") from None
+    if type(raw) is not dict:
+        raise UntrustedFileError("answers.json is not a JSON object")
+    out: dict[str, dict[str, tuple[bool, Any]] | str] = {}
+    for name, entry in raw.items():
+        if type(entry) is dict and "text" in entry:
+            try:
+                out[name] = parse_export(entry["text"])
+            except AnswerError as exc:
+                out[name] = str(exc)
+        elif type(entry) is dict and "error" in entry:
+            out[name] = str(entry["error"])[:500]
+        else:
+            out[name] = "malformed entry in answers.json"
+    return out
+
+
+def _close(expected: int | float, got: int | float, rtol: float, atol: float) -> bool:
+    try:
+        e, g = float(expected), float(got)
+    except OverflowError:
+        return expected == got
+    if not (math.isfinite(e) and math.isfinite(g)):
+        return e == g and not math.isnan(e)
+    if abs(e - g) <= atol:
+        return True
+    return abs(e - g) / max(1e-8, abs(e) + abs(g)) <= rtol
+
+
+def compare_answer(expected: Any, got: Any, rtol: float, atol: float, where: str
+                   ) -> tuple[bool, str]:
+    """Does the student's plain ``got`` match ``expected``? The note names the
+    place that differs but never shows the expected value."""
+    wrong = (False, f"{where} is not the expected answer")
+    if type(expected) is bool or expected is None or type(expected) is str:
+        return (True, "") if type(got) is type(expected) and got == expected else wrong
+    if type(expected) in (int, float):
+        if type(got) not in (int, float):
+            return False, f"{where} is not a number (got {type(got).__name__})"
+        return (True, "") if _close(expected, got, rtol, atol) else wrong
+    if type(expected) is list:
+        if type(got) is not list:
+            return False, f"{where} is not a list (got {type(got).__name__})"
+        if len(got) != len(expected):
+            return False, f"{where} has {len(got)} items, expected {len(expected)}"
+        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
+            ok, note = compare_answer(e, g, rtol, atol, f"{where}[{i}]")
+            if not ok:
+                return ok, note
+        return True, ""
+    if type(expected) is dict:
+        if type(got) is not dict:
+            return False, f"{where} is not a dict (got {type(got).__name__})"
+        if set(got) != set(expected):
+            return False, f"{where} has keys {sorted(got)[:10]}, expected {sorted(expected)}"
+        for key in expected:
+            ok, note = compare_answer(expected[key], got[key], rtol, atol, f"{where}[{key!r}]")
+            if not ok:
+                return ok, note
+        return True, ""
+    return False, f"{where}: the reference answer is not plain data"
+
+
+def judge_answers(probes: Sequence, expected: Mapping[str, dict | Exception],
+                  answers: Mapping[str, dict | str], missing_note: str = ""
+                  ) -> list[ProbeVerdict]:
+    """Compare every answer probe's exported values with its reference answers."""
+    verdicts = []
+    for probe in probes:
+        ref = expected.get(probe.name)
+        if isinstance(ref, Exception) or ref is None:
+            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
+                                         f"the reference failed on this probe: {ref!r}"))
+            continue
+        got = answers.get(probe.name)
+        if got is None:
+            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
+                                         missing_note or "no answers came back"))
+            continue
+        if isinstance(got, str):
+            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
+                                         f"not exported: {got}"))
+            continue
+        passed, note = True, ""
+        for key, value in ref.items():
+            found = got.get(key)
+            if found is None:
+                passed, note = False, f"{key} was not exported"
+            elif not found[0]:
+                passed, note = False, f"{key}: {found[1]}"
+            else:
+                passed, note = compare_answer(value, found[1], probe.rtol, probe.atol, key)
+            if not passed:
+                break
+        verdicts.append(ProbeVerdict(probe.name, probe.grade_id, passed, note))
+    return verdicts
 
 
 # ---------------------------------------------------------------------------
