@@ -5,7 +5,9 @@ pass and the backward pass through the returned cache, and the grader
 compares the outputs with the reference library's. Inputs stay away from the
 kink at 0 (where only a convention decides the gradient) and include extreme
 values where a careless ``exp`` overflows. ``test_dead_fraction`` tests a
-notebook answer, not library code, and has no probe.
+function written in the notebook, ``dead_fraction(hidden)``: its answer probe
+has the notebook run call it on ReLU outputs drawn here, and compares the
+values with the fraction of all-zero columns.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import importlib
 
 import numpy as np
 
-from autograder.probes import Probe
+from autograder.probes import AnswerProbe, Probe
 
 
 def _module(lib, name):
@@ -152,4 +154,38 @@ PROBES = [
     Probe("test_elu", "elu_extreme", _elu_extreme_inputs, _elu_run),
     Probe("test_maxout", "maxout_two_pieces", _maxout2_inputs, _maxout_run),
     Probe("test_maxout", "maxout_more_pieces", _maxout3_inputs, _maxout_run),
+]
+
+
+# ------------------------------------------------------------ notebook answers
+
+def _dead_fraction_inputs(rng):
+    """ReLU outputs (N, H): the notebook's example, all dead, none dead, one example,
+    and random layers where a drawn share of the units never fires."""
+    n, h = int(rng.integers(2, 30)), int(rng.integers(2, 30))
+    row = np.maximum(rng.standard_normal((1, h)), 0.0)
+    row[0, 0] = 0.0
+    inputs = {
+        "example": np.array([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 2.0], [0.0, 3.0, 0.0, 0.0]]),
+        "all_dead": np.zeros((n, h)),
+        "none_dead": rng.uniform(0.1, 2.0, (n, h)),
+        "one_example": row,
+    }
+    for k in range(3):
+        n, h = int(rng.integers(5, 60)), int(rng.integers(5, 60))
+        hidden = np.maximum(rng.standard_normal((n, h)), 0.0)
+        hidden[:, rng.random(h) < rng.uniform(0.1, 0.9)] = 0.0
+        inputs[f"random_{k}"] = hidden
+    return inputs
+
+
+def _dead_fraction_expected(lib, inputs):
+    """The share of columns that are 0 on every row (ReLU outputs are never negative)."""
+    return {key: float(np.mean(np.all(hidden == 0, axis=0))) for key, hidden in inputs.items()}
+
+
+ANSWER_PROBES = [
+    AnswerProbe("test_dead_fraction", "dead_fraction", (), _dead_fraction_expected,
+                function="dead_fraction", make_inputs=_dead_fraction_inputs,
+                rtol=1e-9, atol=1e-12),
 ]

@@ -3,8 +3,9 @@
 Each probe draws fresh inputs on the trusted side and calls one part of the
 student's library; the grader compares the outputs with the reference
 library's on the same inputs. The notebook's hand-worked answers
-(``test_hand_gradients``, ``test_gate_patterns``) test no library code and
-have no probe.
+(``test_hand_gradients``, ``test_gate_patterns``) are checked by answer
+probes: the values the student assigned are compared with the gradients the
+reference ``Value`` computes on the lecture's graphs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import importlib
 
 import numpy as np
 
-from autograder.probes import Probe
+from autograder.probes import AnswerProbe, Probe
 
 
 def _module(lib, name):
@@ -286,4 +287,38 @@ PROBES = [
     Probe("test_affine_backward", "affine_backward", _affine_inputs, _affine_backward_run),
     Probe("test_affine_backward", "affine_backward_single", _affine_single_inputs,
           _affine_backward_run),
+]
+
+
+# ------------------------------------------------------------ notebook answers
+
+def _hand_gradients_expected(lib, inputs):
+    """Lecture 4's first example, f = (x + y) z at x = -2, y = 5, z = -4."""
+    Value = _module(lib, "graph").Value
+    x, y, z = Value(-2.0), Value(5.0), Value(-4.0)
+    q = x + y
+    f = q * z
+    f.backward()
+    return {"dfdq": q.grad, "dfdz": z.grad, "dfdx": x.grad, "dfdy": y.grad}
+
+
+def _gate_patterns_expected(lib, inputs):
+    """f = 2 (x y + max(z, w)) at (3, -4, 2, -1); the patterns are the lecture's names."""
+    Value = _module(lib, "graph").Value
+    x, y, z, w = Value(3.0), Value(-4.0), Value(2.0), Value(-1.0)
+    f = (x * y + z.max(w)) * 2.0
+    f.backward()
+    return {"add_gate_pattern": "distributor", "mul_gate_pattern": "switcher",
+            "max_gate_pattern": "router",
+            "dfdx": x.grad, "dfdy": y.grad, "dfdz": z.grad, "dfdw": w.grad}
+
+
+# The notebook reuses dfdx, dfdy, dfdz in both exercises; each is read just
+# before its own test cell runs.
+ANSWER_PROBES = [
+    AnswerProbe("test_hand_gradients", "hand_gradients", ("dfdq", "dfdz", "dfdx", "dfdy"),
+                _hand_gradients_expected),
+    AnswerProbe("test_gate_patterns", "gate_patterns",
+                ("add_gate_pattern", "mul_gate_pattern", "max_gate_pattern",
+                 "dfdx", "dfdy", "dfdz", "dfdw"), _gate_patterns_expected),
 ]

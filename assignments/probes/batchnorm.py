@@ -5,8 +5,9 @@ student's forward pass with a ``bn_param`` built from them and, for the
 backward cells, the backward pass through the returned cache; the grader
 compares the outputs, and the running averages left in ``bn_param``, with the
 reference library's. Batches of two samples use a large ``eps``: with a tiny
-one their ``dx`` is almost 0 and says nothing. ``test_initial_loss`` tests a
-notebook answer, not library code, and has no probe.
+one their ``dx`` is almost 0 and says nothing. ``test_initial_loss`` checks a
+number typed into the notebook; its answer probe compares it with the
+reference softmax loss of all-zero scores over 10 classes (log 10).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import importlib
 
 import numpy as np
 
-from autograder.probes import Probe
+from autograder.probes import AnswerProbe, Probe
 
 
 def _module(lib, name):
@@ -157,4 +158,20 @@ PROBES = [
     Probe("test_spatial_batchnorm_forward", "spatial_test", _spatial_inputs, _spatial_test_run),
     Probe("test_spatial_batchnorm_backward", "spatial_backward", _spatial_inputs,
           _spatial_backward_run),
+]
+
+
+# ------------------------------------------------------------ notebook answers
+
+def _initial_loss_expected(lib, inputs):
+    """Equal scores give every one of the 10 classes probability 1/10: loss log 10."""
+    losses = _module(lib, "losses")
+    loss, _ = losses.softmax_loss(np.zeros((1, 10)), np.array([0]))
+    return {"expected_initial_loss": float(loss)}
+
+
+# The notebook's hidden test allows 1e-4 (2.3026 is a fine answer).
+ANSWER_PROBES = [
+    AnswerProbe("test_initial_loss", "initial_loss", ("expected_initial_loss",),
+                _initial_loss_expected, rtol=0.0, atol=1e-4),
 ]

@@ -4,8 +4,8 @@ Each probe draws fresh inputs on the trusted side, runs a forward pass of the
 student's library and, for the backward cells, the backward pass through the
 returned cache; the grader compares the outputs with the reference library's.
 Shapes are drawn too, always from configurations that tile. The notebook's
-hand-worked answers (``test_output_sizes``, ``test_param_counts``) test no
-library code and have no probe.
+hand-worked answers (``test_output_sizes``, ``test_param_counts``) are checked
+by answer probes against the reference ``shapes`` module.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import importlib
 
 import numpy as np
 
-from autograder.probes import Probe
+from autograder.probes import AnswerProbe, Probe
 
 
 def _module(lib, name):
@@ -157,4 +157,38 @@ PROBES = [
     Probe("test_max_pool_backward", "pool_backward_ties", _pool_ties_inputs, _pool_backward_run),
     Probe("test_max_pool_backward", "pool_backward_ties_overlap", _pool_ties_overlap_inputs,
           _pool_backward_run),
+]
+
+
+# ------------------------------------------------------------ notebook answers
+
+# The notebook's configurations (input N, filter F, stride S, pad P), in its order.
+OUTPUT_SIZE_CONFIGURATIONS = [(32, 5, 1, 2), (32, 5, 1, 0), (227, 11, 4, 0), (224, 11, 4, 0),
+                              (7, 3, 3, 0), (28, 2, 2, 0), (15, 3, 2, 1), (10, 4, 2, 1)]
+
+
+def _output_sizes_expected(lib, inputs):
+    """The reference conv_output_size of each configuration; None where it refuses
+    (the filters do not tile)."""
+    shapes = _module(lib, "shapes")
+    sizes = []
+    for n, f, s, p in OUTPUT_SIZE_CONFIGURATIONS:
+        try:
+            sizes.append(shapes.conv_output_size(n, f, stride=s, pad=p))
+        except ValueError:
+            sizes.append(None)
+    return {"output_sizes": sizes}
+
+
+def _param_counts_expected(lib, inputs):
+    """10 filters 5 x 5 on 3 channels, then 64 filters 3 x 3 on its 10; pooling has none."""
+    shapes = _module(lib, "shapes")
+    return {"params_a": shapes.conv_params(5, 3, 10), "params_b": shapes.conv_params(3, 10, 64),
+            "params_pool": 0}
+
+
+ANSWER_PROBES = [
+    AnswerProbe("test_output_sizes", "output_sizes", ("output_sizes",), _output_sizes_expected),
+    AnswerProbe("test_param_counts", "param_counts", ("params_a", "params_b", "params_pool"),
+                _param_counts_expected),
 ]

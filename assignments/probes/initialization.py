@@ -8,7 +8,9 @@ values of the coordinates, the projector ``components_.T @ components_`` and
 the reconstruction. Initialisation probes hand the student's function a
 generator in a known state and compare the weights exactly: one draw of
 ``rng.standard_normal((fan_in, fan_out))``, scaled. ``test_init_choice``
-tests a notebook answer, not library code, and has no probe.
+checks a choice typed into the notebook; its answer probe compares it with
+the lecture's pairing (stated below, not measured: a measurement on one seed
+and depth could tip either way between two near-steady schemes).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import importlib
 
 import numpy as np
 
-from autograder.probes import Probe
+from autograder.probes import AnswerProbe, Probe
 
 
 def _module(lib, name):
@@ -170,4 +172,17 @@ PROBES = [
     Probe("test_small_and_scaled", "scaled_random", _scaled_inputs, _scaled_run),
     Probe("test_xavier_he", "xavier", _layer_inputs, _xavier_run),
     Probe("test_xavier_he", "he", _layer_inputs, _he_run),
+]
+
+
+# ------------------------------------------------------------ notebook answers
+
+def _init_choice_expected(lib, inputs):
+    """Lecture 6: Xavier keeps tanh activations on one scale, He (twice the variance,
+    for the half of the units ReLU zeroes) keeps ReLU ones."""
+    return {"good_init": {"tanh": "xavier", "relu": "he"}}
+
+
+ANSWER_PROBES = [
+    AnswerProbe("test_init_choice", "init_choice", ("good_init",), _init_choice_expected),
 ]
