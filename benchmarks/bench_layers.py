@@ -214,7 +214,7 @@ def run(torch, repeats: int, naive_repeats: int, seed: int = 0):
     with torch.no_grad():
         diff = _rel(pooled, TF.max_pool2d(xt, 2, 2).numpy())
         ours, theirs = time_pair(lambda: max_pool_forward_fast(x, pool_param),
-                                      lambda: TF.max_pool2d(xt, 2, 2), repeats)
+                                      lambda: TF.max_pool2d(xt, 2, 2), repeats * 3)
     record("max pool forward", ours, theirs, diff)
 
     dpool = rng.standard_normal(pooled.shape)
@@ -224,7 +224,8 @@ def run(torch, repeats: int, naive_repeats: int, seed: int = 0):
                 torch.autograd.grad(pooled_t, (xt,), dpool_t, retain_graph=True)[0].numpy())
     ours, theirs = time_pair(
         lambda: max_pool_backward_fast(dpool, pool_cache),
-        lambda: torch.autograd.grad(pooled_t, (xt,), dpool_t, retain_graph=True), repeats)
+        lambda: torch.autograd.grad(pooled_t, (xt,), dpool_t, retain_graph=True),
+        repeats * 3)
     record("max pool backward", ours, theirs, diff)
 
     # --- batch normalisation (train mode) ------------------------------------
@@ -310,8 +311,8 @@ def format_tables(rows, speedups) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=9,
-                        help="timed runs per operation (median reported; batchnorm runs 5x "
-                             "as many, it is quick); default 9")
+                        help="timed runs per conv operation (median reported; max pooling runs "
+                             "3x and batchnorm 5x as many, they are quick); default 9")
     parser.add_argument("--naive-repeats", type=int, default=3,
                         help="timed runs of each naive layer; 0 skips them; default 3")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also save the results here")
@@ -345,7 +346,8 @@ def main(argv=None) -> int:
                 print(f"also loaded: {lib.get('internal_api')} ({lib.get('user_api')}), "
                       f"{lib.get('num_threads')} thread(s)")
         print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
-              f"numpy {np.__version__}; float64; median of {args.repeats} runs; conv columns "
+              f"numpy {np.__version__}; float64; median of {args.repeats} runs (conv), "
+              f"{3 * args.repeats} (pool), {5 * args.repeats} (batchnorm); conv columns "
               f"in chunks of {fast_layers.COLUMN_CHUNK_BYTES / 2**20:g} MiB")
         if tuning:
             print("warning: " + ", ".join(f"{k}={v}" for k, v in tuning.items()) +
