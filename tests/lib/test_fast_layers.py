@@ -33,6 +33,7 @@ CONV_CONFIGS = [
     ((2, 3, 10, 10), (4, 3, 5, 5), 3, 2),
     ((3, 2, 10, 8), (2, 2, 4, 2), 2, 1),
     ((2, 3, 5, 5), (3, 3, 3, 3), 1, 3),  # pad larger than the filter overhang
+    ((2, 3, 7, 7), (2, 3, 1, 1), 2, 0),  # stride larger than the filter: pixels skipped
 ]
 
 # (x shape, pool_param): non-overlapping (the reshape path), overlapping,
