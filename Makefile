@@ -38,6 +38,13 @@ results: $(STAMP)
 release: $(STAMP)
 	$(PY) -m autograder.release
 
+## make bench: the layer benchmark against PyTorch (needs `pip install torch==2.13.0`)
+## and the per-notebook execution times. The OpenBLAS overrides some machines set
+## for old builds slow a current numpy, so the benchmark runs without them.
+bench: $(STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_layers.py
+	$(PY) benchmarks/bench_notebooks.py
+
 lint: $(STAMP)
 	$(PY) -m ruff check cs231n_lib autograder tests benchmarks tools
 
