@@ -38,6 +38,11 @@ results: $(STAMP)
 release: $(STAMP)
 	$(PY) -m autograder.release
 
+## make lab: copy the release into workspace/ (never overwriting your work) and
+## open JupyterLab there with the course's settings.
+lab: $(STAMP)
+	$(PY) -m autograder.lab --dest workspace
+
 ## make bench: the layer benchmark against PyTorch (needs `pip install torch==2.13.0`)
 ## and the per-notebook execution times. The OpenBLAS overrides some machines set
 ## for old builds slow a current numpy, so the benchmark runs without them.
