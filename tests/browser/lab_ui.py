@@ -8,6 +8,7 @@ kernel or the file on disk.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,16 @@ _IDLE_JS = """(before) => {
     if (prompts.some(p => p.includes('*'))) return false;
     const indicator = panel.querySelector('.jp-Notebook-ExecutionIndicator');
     return !indicator || indicator.dataset.status === 'idle';
+}"""
+
+# The status bar says "Python 3 (ipykernel) | Idle" once the kernel is connected.
+_KERNEL_IDLE_JS = """() => {
+    const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    if (!panel) return false;
+    const indicator = panel.querySelector('.jp-Notebook-ExecutionIndicator');
+    if (indicator && indicator.dataset.status !== 'idle') return false;
+    return Array.from(document.querySelectorAll('.jp-StatusBar-Widget'))
+        .some(w => /\\(ipykernel\\) \\| Idle/.test(w.textContent));
 }"""
 
 _CELLS_JS = """() => {
@@ -78,12 +89,28 @@ class CellView:
 
 
 def open_notebook(page: Page, url: str) -> None:
-    """Open a notebook URL and wait until its cells are shown and its kernel is idle."""
+    """Open a notebook URL; wait until its cells are shown and its kernel is connected and idle.
+
+    Under load JupyterLab may open the notebook before its kernel is known and
+    ask "Select Kernel" (jupyter_server issue #1265 shows the server side of
+    that race); the learner then accepts the preselected kernel, and so does
+    this step.
+    """
     page.goto(url)
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=KERNEL_READY_MS)
-    page.wait_for_selector(
-        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator'
-        '[data-status="idle"]', timeout=KERNEL_READY_MS)
+    deadline = time.monotonic() + KERNEL_READY_MS / 1000
+    while time.monotonic() < deadline:
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() and dialog.first.is_visible():
+            header = dialog.first.locator(".jp-Dialog-header").inner_text().strip()
+            if header != "Select Kernel":
+                no_dialog(page, "opening the notebook")
+            dialog.first.locator("button.jp-mod-accept").click()
+        if page.evaluate(_KERNEL_IDLE_JS):
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the notebook's kernel was not idle within {KERNEL_READY_MS} ms "
+                         f"(status bar: {page.locator('.jp-StatusBar-Widget').all_inner_texts()})")
 
 
 def menu(page: Page, top: str, item: str) -> None:
@@ -101,6 +128,14 @@ def prompts(page: Page) -> list[str]:
 def wait_until_idle(page: Page, before: list[str] | None) -> None:
     """Wait until the prompts changed from ``before`` and no cell is running or queued."""
     page.wait_for_function(_IDLE_JS, arg=before, timeout=RUN_MS, polling=250)
+
+
+def no_dialog(page: Page, doing: str) -> None:
+    """Fail with the dialog's text if JupyterLab shows one (a dead kernel, a lost file...)."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count() and dialog.first.is_visible():
+        text = " ".join(dialog.first.inner_text().split())
+        raise AssertionError(f"JupyterLab shows a dialog while {doing}: {text[:1000]}")
 
 
 def code_cells(page: Page) -> list[CellView]:
@@ -135,6 +170,7 @@ def run_every_cell(page: Page, max_rounds: int = 200) -> list[CellView]:
         if len(rounds) > 1 and rounds[-2] == pending:
             raise AssertionError(f"code cell {pending[0]} does not run; cells not run after "
                                  f"each round: {rounds}")
+        no_dialog(page, f"running the notebook (cells not run yet: {pending})")
         before = prompts(page)
         select_code_cell(page, pending[0])
         menu(page, "Run", "Run Selected Cell and All Below")

@@ -72,7 +72,7 @@ def open_tab(page: Page, label: str) -> None:
     page.locator(".lm-TabBar-tab", has_text=label).first.click()
 
 
-def test_cell(page: Page) -> CellView:
+def find_test_cell(page: Page) -> CellView:
     matches = [c for c in code_cells(page) if TEST_CELL_SOURCE in c.source]
     assert len(matches) == 1, f"expected one cell calling {TEST_CELL_SOURCE!r}"
     return matches[0]
@@ -85,7 +85,7 @@ def test_student_fills_a_gap_in_the_editor(lab, page):
     open_notebook(page, lab.tree_url(f"workspace/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"))
 
     # The notebook down to the test cell; earlier cells may fail on other stubs.
-    target = test_cell(page).index
+    target = find_test_cell(page).index
     for index in range(target + 1):
         cell = run_cell(page, index)
     assert cell.errors and cell.errors[0].startswith("NotImplementedError"), cell.errors
