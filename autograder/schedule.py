@@ -203,7 +203,12 @@ class _Cluster:
             self.client = client
             self.workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
             return
-        with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
+        # worker-saturation 1.0: a single-threaded worker holds exactly the task it
+        # runs. With Dask's default (1.1, rounded up to 2 tasks) an innocent
+        # submission queued behind a worker-killing one is counted as a suspect
+        # each time that worker dies, and ends as an error row it did not earn.
+        with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures,
+                              "distributed.scheduler.worker-saturation": 1.0}):
             if scheduler:
                 self.client = Client(scheduler, timeout="30s")
             else:
