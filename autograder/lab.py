@@ -1,6 +1,6 @@
 """JupyterLab on the learner's workspace, set up for the course (what ``make lab`` runs).
 
-``python -m autograder.lab [--dest workspace] [--port N] [--no-browser]``
+``python -m autograder.lab [--dest workspace] [--release DIR] [--port N] [--no-browser]``
 
 1. ``python -m autograder.workspace --dest DEST`` adds every released file the
    learner does not have yet (their own work is never overwritten);
@@ -28,6 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.release import COURSE_ROOT
 from autograder.workspace import main as workspace_main
 
 # Server-side settings: nothing is fetched, no update is announced.
@@ -46,6 +47,8 @@ SERVER_CONFIG = {
             "nbgrader.server_extensions.assignment_list": False,
             "nbgrader.server_extensions.course_list": False,
             "nbgrader.server_extensions.validate_assignment": True,
+            # No language server is installed; looking for them runs npm at every start.
+            "jupyter_lsp": False,
         },
     },
 }
@@ -157,22 +160,28 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--dest", type=Path, default=Path("workspace"),
                         help="the workspace folder (default: %(default)s)")
+    parser.add_argument("--release", type=Path, default=COURSE_ROOT / "release",
+                        help="the release folder (default: %(default)s)")
     parser.add_argument("--port", type=int, default=None,
                         help="the port (default: the first free one from 8888)")
     parser.add_argument("--no-browser", action="store_true",
                         help="do not open a web browser; print the URL only")
     args = parser.parse_args(argv)
-    status = workspace_main(["--dest", str(args.dest)])
+    status = workspace_main(["--dest", str(args.dest), "--release", str(args.release)])
     if status != 0:
         return status
     root = args.dest.resolve()
     config_dir = write_course_settings(root / ".jupyter")
     cmd = lab_command(root, port=args.port, open_browser=not args.no_browser)
     print("lab: " + " ".join(cmd))
-    try:
-        return subprocess.call(cmd, env=lab_environment(config_dir))
-    except KeyboardInterrupt:
-        return 0
+    server = subprocess.Popen(cmd, env=lab_environment(config_dir))
+    while True:
+        try:
+            return server.wait()
+        except KeyboardInterrupt:
+            # JupyterLab gets the same Ctrl-C: it asks, then stops its kernels and
+            # exits. Killing it from here would leave the kernels running.
+            continue
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -84,6 +85,43 @@ def copy_course(dest: Path) -> Path:
     return course
 
 
+def private_environment(base: Path, env: dict[str, str]) -> dict[str, str]:
+    """``env`` with Jupyter's data and runtime folders, IPython's and matplotlib's under ``base``.
+
+    Nothing is read from or written to the user's home (kernels' connection
+    files, the server's cookie secret, IPython history, the font cache).
+    """
+    env = dict(env)
+    for var, name in (("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                      ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "matplotlib")):
+        (base / name).mkdir(parents=True, exist_ok=True)
+        env[var] = str(base / name)
+    return env
+
+
+def stop(proc: subprocess.Popen, grace: float = 15.0) -> None:
+    """Stop a server started in its own session: SIGTERM to its process group, then SIGKILL.
+
+    The group holds the server and whatever started it (``autograder.lab``);
+    the server stops its kernels itself on SIGTERM.
+    """
+    def group_alive() -> bool:
+        try:
+            os.killpg(proc.pid, 0)
+            return True
+        except (ProcessLookupError, PermissionError):
+            return False
+
+    if group_alive():
+        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and (proc.poll() is None or group_alive()):
+        time.sleep(0.2)
+    if group_alive():
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -144,12 +182,7 @@ def lab(released_course, tmp_path_factory) -> Lab:
         shutil.copytree(done, reference / folder.name,
                         ignore=shutil.ignore_patterns("timestamp.txt"))
     config_dir = write_course_settings(base / "config", TEST_USER_SETTINGS)
-    env = lab_environment(config_dir)
-    for var, name in (("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
-                      ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "matplotlib")):
-        (base / name).mkdir()
-        env[var] = str(base / name)
-    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    env = private_environment(base, lab_environment(config_dir))
     port, token = free_port(), secrets.token_hex(24)
     cmd = lab_command(root, port=port, token=token, open_browser=False)
     log = base / "jupyterlab.log"
@@ -162,12 +195,7 @@ def lab(released_course, tmp_path_factory) -> Lab:
         yield Lab(url=url, token=token, root=root, workspace=workspace, reference=reference,
                   course=released_course, log=log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         # Keep the server's log with the screenshots: it explains most failures.
         shutil.copyfile(log, artifacts_dir() / "jupyterlab.log")
 

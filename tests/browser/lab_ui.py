@@ -97,6 +97,11 @@ def open_notebook(page: Page, url: str) -> None:
     this step.
     """
     page.goto(url)
+    wait_for_kernel(page)
+
+
+def wait_for_kernel(page: Page) -> None:
+    """Wait until the notebook on show has its cells and a connected, idle kernel."""
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=KERNEL_READY_MS)
     deadline = time.monotonic() + KERNEL_READY_MS / 1000
     while time.monotonic() < deadline:

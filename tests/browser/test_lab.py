@@ -1,0 +1,111 @@
+"""``make lab`` (``python -m autograder.lab``): the learner's workspace, opened in JupyterLab.
+
+The command is run as a learner runs it, on a workspace that already holds
+some of their work: that work is kept, every assignment is added, JupyterLab
+serves the workspace with the course's settings (no news or update
+question), a notebook opened from the file browser gets a kernel running
+this virtual environment's Python, and nothing is written to the home folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, artifacts_dir, free_port, private_environment, stop
+from lab_ui import wait_for_kernel
+
+START_TIMEOUT = 120  # seconds: the workspace copy plus a cold JupyterLab start
+LEARNER_WORK = "# my own affine layer, half done\n"
+
+
+def wait_for_url(log: Path, port: int, proc: subprocess.Popen) -> str:
+    """The ``http://127.0.0.1:<port>/lab?token=...`` URL JupyterLab prints once it serves."""
+    pattern = re.compile(rf"http://127\.0\.0\.1:{port}/lab\?token=\w+")
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if match := pattern.search(text):
+            return match.group(0)
+        if proc.poll() is not None:
+            raise AssertionError(f"autograder.lab exited with {proc.returncode}:\n{text[-4000:]}")
+        time.sleep(0.25)
+    raise AssertionError(f"no JupyterLab URL within {START_TIMEOUT} s:\n"
+                         f"{log.read_text(errors='replace')[-4000:]}")
+
+
+def kernel_interpreters(runtime_dir: Path) -> list[str]:
+    """The commands (argv[0]) of the kernels whose connection files are in ``runtime_dir``.
+
+    argv[0], not the resolved binary: a virtual environment's ``python`` is a
+    link to the base interpreter, and only the path says which environment runs.
+    """
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(str(runtime_dir).encode() in arg and b"kernel-" in arg for arg in cmdline):
+            found.append(cmdline[0].decode())
+    return found
+
+
+@pytest.mark.browser
+def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
+    release_dir = released_course / "release"
+    workspace = tmp_path / "workspace"
+    mine = workspace / "backprop" / "cs231n_lib" / "affine.py"
+    mine.parent.mkdir(parents=True)
+    mine.write_text(LEARNER_WORK)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = private_environment(tmp_path / "private", dict(os.environ, HOME=str(home)))
+    port = free_port()
+    log = tmp_path / "lab.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.lab", "--dest", str(workspace),
+             "--release", str(release_dir), "--port", str(port), "--no-browser"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+    context = None
+    try:
+        url = wait_for_url(log, port, proc)
+        assert mine.read_text() == LEARNER_WORK, "make lab overwrote the learner's file"
+        released = sorted(p.name for p in release_dir.iterdir() if p.is_dir())
+        assert all((workspace / name / f"{name}.ipynb").is_file() for name in released)
+        settings = json.loads((workspace / ".jupyter" / "jupyter_server_config.json").read_text())
+        assert settings["LabApp"]["news_url"] is None
+
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        page.goto(url)
+        listing = page.locator(".jp-DirListing-content")
+        for name in released:
+            listing.locator(".jp-DirListing-item", has_text=re.compile(rf"^{name}")).wait_for()
+        page.locator(".jp-DirListing-item", has_text=re.compile(r"^backprop")).dblclick()
+        page.locator(".jp-DirListing-item", has_text=re.compile(r"^backprop\.ipynb")).dblclick()
+        wait_for_kernel(page)
+        page.screenshot(path=str(artifacts_dir() / "make-lab.png"))
+        # No question about news or updates, and no other notification, interrupts.
+        toasts = page.locator(".Toastify__toast").all_inner_texts()
+        assert not toasts, f"notifications shown: {toasts}"
+        count = page.locator(".jp-Notification-Status-Text").inner_text().strip()
+        assert count == "0", f"{count} notification(s) waiting in the status bar"
+
+        interpreters = kernel_interpreters(tmp_path / "private" / "runtime")
+        assert interpreters, "no kernel process found for the opened notebook"
+        assert set(interpreters) == {sys.executable}, interpreters
+        assert not any(home.iterdir()), f"make lab wrote into HOME: {list(home.iterdir())}"
+    finally:
+        if context is not None:
+            context.close()
+        stop(proc)
