@@ -157,8 +157,11 @@ def chromium_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def released_course(tmp_path_factory) -> Path:
-    """A private course copy with every assignment released; returns the course folder."""
+def released_course(chromium_path, tmp_path_factory) -> Path:
+    """A private course copy with every assignment released; returns the course folder.
+
+    Chromium is checked first, so that a machine without it fails at once.
+    """
     course = copy_course(tmp_path_factory.mktemp("course"))
     release(course, REPO / "cs231n_lib", log=lambda *_: None)
     return course
