@@ -278,9 +278,8 @@ def load_probe_file(path: Path) -> tuple[list, list]:
     if len(set(names)) != len(names) or any(verify.SEP in n or "/" in n for n in names):
         raise ValueError(f"{path}: probe names must be unique and free of '::' and '/'")
     for probe in answer_probes:
-        keys = list(probe.variables)
-        if not all(isinstance(k, str) and k.isidentifier() for k in keys + [probe.function
-                                                                             or "f"]):
+        names = list(probe.variables) + ([probe.function] if probe.function else [])
+        if not all(isinstance(n, str) and n.isidentifier() for n in names):
             raise ValueError(f"{path}: answer probe {probe.name}: variables and function "
                              "must be Python names")
     return probes, answer_probes
@@ -336,6 +335,9 @@ class Reference:
 
 
 def _reference_answers(probe, lib: ModuleType, inputs: dict) -> dict:
+    # The inputs travel as Python literals of floats: nan and inf have none.
+    if not all(np.all(np.isfinite(v)) for v in inputs.values()):
+        raise ValueError("the inputs of an answer probe must be finite")
     given = {k: v.copy() for k, v in inputs.items()}
     with contextlib.redirect_stdout(io.StringIO()):
         raw = probe.expected(lib, given)

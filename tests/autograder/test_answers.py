@@ -260,17 +260,21 @@ def _probe_file(tmp_path, body: str):
 
 def test_reference_answers_must_cover_what_the_probe_exports(tmp_path, monkeypatch):
     path = _probe_file(tmp_path, """
+        import numpy as np
         from autograder.probes import AnswerProbe
         ANSWER_PROBES = [
             AnswerProbe("test_a", "good", ("a",), lambda lib, i: {"a": 1}),
             AnswerProbe("test_b", "short", ("a", "b"), lambda lib, i: {"a": 1}),
             AnswerProbe("test_c", "calls", (), lambda lib, i: {k: 0.0 for k in i},
                         function="f", make_inputs=lambda rng: {"p": rng.random(2)}),
+            AnswerProbe("test_d", "nan_input", (), lambda lib, i: {"p": 0.0},
+                        function="f", make_inputs=lambda rng: {"p": np.array([np.nan])}),
         ]
     """)
     ref = grade_one.reference_for(path, 3, "x", types.ModuleType("fake_reference_lib"))
     assert ref.answers["good"] == {"a": 1}
     assert isinstance(ref.answers["short"], ValueError)
+    assert isinstance(ref.answers["nan_input"], ValueError)
     assert ref.answers["calls"] == {"p": 0.0} and ref.answer_inputs["calls"]["p"].shape == (2,)
 
 
