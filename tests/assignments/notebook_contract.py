@@ -129,7 +129,8 @@ def check_probe_coverage(assignment: str, notebook_answers: set[str]) -> None:
     """Every autograded test cell of library code has a probe; every probe names such a cell.
 
     ``notebook_answers`` are the test cells that check answers typed into the
-    notebook (no library code to call, so no probe).
+    notebook (no library code to call, so no library probe: their answer
+    probes, ``ANSWER_PROBES``, are checked by ``test_answer_probes.py``).
     """
     tests = autograded_test_cells(read_source(assignment))
     probes = load_probes(assignment)
