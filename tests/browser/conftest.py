@@ -10,6 +10,7 @@ driven by Playwright.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -216,10 +217,16 @@ def browser(chromium_path):
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh browser context and page, closed after the test."""
+def page(browser, lab):
+    """A fresh browser context and page on ``lab``; afterwards its kernels are shut down.
+
+    Each test starts the kernels it needs; stopping them keeps a later test
+    from sharing two cores with kernels nobody uses any more.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()
     yield page
     context.close()
+    for session in json.loads(lab.api("api/sessions")):
+        lab.api(f"api/sessions/{session['id']}", method="DELETE")
