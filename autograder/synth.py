@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.gaps import Gap, find_gaps, read_gap_table
+from autograder.gaps import Gap, find_gaps, parse_python, read_gap_table
 from autograder.release import LIBRARY_DIR, PACKAGE, release_rule, write_library
 
 KINDS = ("reference", "release", "partial", "wrong_backward")
@@ -103,7 +103,7 @@ def default_mutation(body: tuple[str, ...]) -> tuple[int, str]:
         if not stripped or stripped.startswith("#"):
             continue
         try:
-            tree = ast.parse(textwrap.dedent(line))
+            tree = parse_python(textwrap.dedent(line))
         except SyntaxError:
             continue  # part of a statement spanning several lines
         if len(tree.body) != 1:
