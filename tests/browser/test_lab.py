@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, artifacts_dir, free_port, private_environment, stop
+from lab_server import REPO, artifacts_dir, free_port, private_environment, stop
 from lab_ui import wait_for_kernel
 
 START_TIMEOUT = 120  # seconds: the workspace copy plus a cold JupyterLab start

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO, artifacts_dir
+from lab_server import REPO, artifacts_dir
 from lab_ui import open_notebook, run_every_cell, save_notebook_screenshot
 
 ASSIGNMENTS = sorted(p.name for p in (REPO / "assignments" / "source").iterdir()

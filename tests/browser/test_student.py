@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import artifacts_dir
+from lab_server import artifacts_dir
 from lab_ui import CellView, code_cells, menu, open_notebook, run_cell
 from playwright.sync_api import Page
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import artifacts_dir
+from lab_server import artifacts_dir
 from lab_ui import open_notebook
 from playwright.sync_api import Page
 

@@ -13,7 +13,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import REPO, artifacts_dir
+from lab_server import REPO, artifacts_dir
 from lab_ui import open_notebook, run_every_cell, save_notebook_screenshot
 from playwright.sync_api import Locator, Page
 
