@@ -27,6 +27,7 @@ from lab_server import (
     artifacts_dir,
     copy_course,
     free_port,
+    kill_kernels,
     private_environment,
     stop,
     wait_for_server,
@@ -92,6 +93,7 @@ def lab(released_course, tmp_path_factory) -> Lab:
                   course=released_course, log=log)
     finally:
         stop(proc)
+        kill_kernels(Path(env["JUPYTER_RUNTIME_DIR"]))
         # Keep the server's log with the screenshots: it explains most failures.
         shutil.copyfile(log, artifacts_dir() / "jupyterlab.log")
 

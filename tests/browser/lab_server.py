@@ -110,6 +110,33 @@ def stop(proc: subprocess.Popen, grace: float = 15.0) -> None:
     proc.wait()
 
 
+def kernel_processes(runtime_dir: Path) -> dict[int, list[str]]:
+    """pid -> command line of every kernel whose connection file is in ``runtime_dir``."""
+    found = {}
+    marker = str(runtime_dir).encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(marker in arg and b"kernel-" in arg for arg in cmdline):
+            found[int(pid)] = [arg.decode(errors="replace") for arg in cmdline if arg]
+    return found
+
+
+def kill_kernels(runtime_dir: Path) -> None:
+    """Kill kernels a server left behind (it had no time to stop them on a busy machine).
+
+    Kernels run in their own sessions, so stopping the server's process group
+    does not reach them.
+    """
+    for pid in kernel_processes(runtime_dir):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

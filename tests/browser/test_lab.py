@@ -18,7 +18,15 @@ import time
 from pathlib import Path
 
 import pytest
-from lab_server import REPO, artifacts_dir, free_port, private_environment, stop
+from lab_server import (
+    REPO,
+    artifacts_dir,
+    free_port,
+    kernel_processes,
+    kill_kernels,
+    private_environment,
+    stop,
+)
 from lab_ui import wait_for_kernel
 
 START_TIMEOUT = 120  # seconds: the workspace copy plus a cold JupyterLab start
@@ -40,23 +48,6 @@ def wait_for_url(log: Path, port: int, proc: subprocess.Popen) -> str:
                          f"{log.read_text(errors='replace')[-4000:]}")
 
 
-def kernel_interpreters(runtime_dir: Path) -> list[str]:
-    """The commands (argv[0]) of the kernels whose connection files are in ``runtime_dir``.
-
-    argv[0], not the resolved binary: a virtual environment's ``python`` is a
-    link to the base interpreter, and only the path says which environment runs.
-    """
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(str(runtime_dir).encode() in arg and b"kernel-" in arg for arg in cmdline):
-            found.append(cmdline[0].decode())
-    return found
-
-
 @pytest.mark.browser
 def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
     release_dir = released_course / "release"
@@ -67,6 +58,7 @@ def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     env = private_environment(tmp_path / "private", dict(os.environ, HOME=str(home)))
+    runtime = Path(env["JUPYTER_RUNTIME_DIR"])
     port = free_port()
     log = tmp_path / "lab.log"
     with open(log, "wb") as out:
@@ -101,7 +93,9 @@ def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
         count = page.locator(".jp-Notification-Status-Text").inner_text().strip()
         assert count == "0", f"{count} notification(s) waiting in the status bar"
 
-        interpreters = kernel_interpreters(tmp_path / "private" / "runtime")
+        # argv[0], not the resolved binary: a virtual environment's python is a
+        # link to the base interpreter, and only the path says which one runs.
+        interpreters = [cmd[0] for cmd in kernel_processes(runtime).values()]
         assert interpreters, "no kernel process found for the opened notebook"
         assert set(interpreters) == {sys.executable}, interpreters
         assert not any(home.iterdir()), f"make lab wrote into HOME: {list(home.iterdir())}"
@@ -109,3 +103,4 @@ def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
         if context is not None:
             context.close()
         stop(proc)
+        kill_kernels(runtime)
