@@ -189,6 +189,27 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
+@contextmanager
+def _sigint_deferred():
+    """Let a result's record be written whole before Ctrl-C stops the run.
+
+    A record spans the gradebook, the executed notebook and our JSON; an
+    interrupt between two of those writes would leave them disagreeing. The
+    interrupt is remembered and raised once the block is done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+
+
 class _Cluster:
     """A Dask client on a fresh LocalCluster or on an existing scheduler."""
 
@@ -308,7 +329,8 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
             job = futures.pop(future)
             result = _collect(future, job)
             result["submission_digest"] = job.digest
-            record = recorder.record(result)
+            with _sigint_deferred():
+                record = recorder.record(result)
             summary.results.append(record)
             if bar is not None:
                 bar.set_postfix_str(f"{job.student}: {record.get('status')}", refresh=False)
