@@ -16,9 +16,13 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
-## make demo: the main job on the embedded default data.
+## make demo: the main job on the embedded default data: the library's sanity
+## report, then release the assignments, synthesise a class of 30 (complete,
+## partial, empty, wrong and hostile submissions), grade it in parallel in the
+## sandbox, and write the gradebook, CSV and feedback into demo-output/.
 demo: $(STAMP)
 	$(PY) -m cs231n_lib.sanity_report
+	$(PY) -m autograder demo --out demo-output
 
 ## make test: every test, slow and browser ones included (what CI runs).
 # One BLAS thread: many tests start worker processes and kernels of their own,
