@@ -11,7 +11,9 @@
      search on PyPI (nothing is fetched from the internet and no pop-up
      interrupts a lesson);
    - the notebooks' kernel is this interpreter (the course's virtual
-     environment), whatever ``python3`` kernels exist elsewhere;
+     environment): Jupyter's data folder is ``DEST/.jupyter/data``, so a
+     ``python3`` kernel registered in the learner's home cannot replace it,
+     whatever ``JUPYTER_PREFER_ENV_PATH`` says;
    - ipywidgets' JupyterLab extension is installed in the same environment,
      so the widget plots work without any further step.
 
@@ -142,7 +144,7 @@ def lab_command(root: Path, *, port: int | None = None, token: str | None = None
 
 
 def lab_environment(config_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for JupyterLab: the course's config folder, this venv first on PATH.
+    """The environment for JupyterLab: the course's config and data folders, this venv on PATH.
 
     The kernel is started as ``python -m ipykernel_launcher``; JupyterLab
     replaces a bare ``python`` with its own interpreter, and putting this
@@ -150,6 +152,9 @@ def lab_environment(config_dir: Path, base: dict[str, str] | None = None) -> dic
     """
     env = dict(os.environ if base is None else base)
     env["JUPYTER_CONFIG_DIR"] = str(Path(config_dir))
+    # With JUPYTER_PREFER_ENV_PATH=0 the user's data folder is searched first
+    # for kernels; a private one leaves this environment's python3 as the only one.
+    env["JUPYTER_DATA_DIR"] = str(Path(config_dir) / "data")
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     return env

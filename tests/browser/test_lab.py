@@ -4,7 +4,8 @@ The command is run as a learner runs it, on a workspace that already holds
 some of their work: that work is kept, every assignment is added, JupyterLab
 serves the workspace with the course's settings (no news or update
 question), a notebook opened from the file browser gets a kernel running
-this virtual environment's Python, and nothing is written to the home folder.
+this virtual environment's Python (even if the learner's home registers
+another ``python3`` kernel), and nothing is written to the home folder.
 """
 
 from __future__ import annotations
@@ -56,7 +57,13 @@ def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
     mine.parent.mkdir(parents=True)
     mine.write_text(LEARNER_WORK)
     home = tmp_path / "home"
-    home.mkdir()
+    # A python3 kernel registered in the learner's home, for another interpreter:
+    # the course's kernel must still be this environment's.
+    decoy = home / ".local" / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    decoy.parent.mkdir(parents=True)
+    decoy.write_text(json.dumps({"argv": ["/usr/bin/false", "-f", "{connection_file}"],
+                                 "display_name": "Python 3 (ipykernel)", "language": "python"}))
+    home_before = sorted(home.rglob("*"))
     env = private_environment(tmp_path / "private", dict(os.environ, HOME=str(home)))
     runtime = Path(env["JUPYTER_RUNTIME_DIR"])
     port = free_port()
@@ -98,7 +105,8 @@ def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
         interpreters = [cmd[0] for cmd in kernel_processes(runtime).values()]
         assert interpreters, "no kernel process found for the opened notebook"
         assert set(interpreters) == {sys.executable}, interpreters
-        assert not any(home.iterdir()), f"make lab wrote into HOME: {list(home.iterdir())}"
+        written = sorted(set(home.rglob("*")) - set(home_before))
+        assert not written, f"make lab wrote into HOME: {written}"
     finally:
         if context is not None:
             context.close()
