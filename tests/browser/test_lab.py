@@ -64,7 +64,10 @@ def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
     decoy.write_text(json.dumps({"argv": ["/usr/bin/false", "-f", "{connection_file}"],
                                  "display_name": "Python 3 (ipykernel)", "language": "python"}))
     home_before = sorted(home.rglob("*"))
-    env = private_environment(tmp_path / "private", dict(os.environ, HOME=str(home)))
+    # JUPYTER_PREFER_ENV_PATH=0: the home's kernels are searched first, as some
+    # learners' setups do.
+    env = private_environment(tmp_path / "private", dict(os.environ, HOME=str(home),
+                                                         JUPYTER_PREFER_ENV_PATH="0"))
     runtime = Path(env["JUPYTER_RUNTIME_DIR"])
     port = free_port()
     log = tmp_path / "lab.log"
