@@ -182,8 +182,11 @@ def meets_expectation(record: dict, expect: str) -> bool | None:
     if expect == "error":
         return not graded
     if expect == "probed":
+        # Cells decided by library probes must keep their points; answers typed
+        # into the notebook are lost, rightly, when the trick stopped the notebook.
         probed = sum(float(c.get("max_points") or 0.0) for c in record.get("cells") or []
-                     if c.get("probes"))
+                     if c.get("probes")
+                     and all(p.get("kind", "library") == "library" for p in c["probes"]))
         return graded and score >= probed - 1e-9
     return None
 

@@ -221,6 +221,10 @@ class ProbeVerdict:
     grade_id: str
     passed: bool
     note: str = ""
+    #: "library" (a probe of library code, run in the probe sandbox) or
+    #: "answer" (a value the notebook run exported): a notebook that died early
+    #: can only cost the latter.
+    kind: str = "library"
 
 
 def judge_probes(probes: Sequence, reference: Mapping[str, dict | Exception],
@@ -423,6 +427,10 @@ def compare_answer(expected: Any, got: Any, rtol: float, atol: float, where: str
     return False, f"{where}: the reference answer is not plain data"
 
 
+def _answer_verdict(name: str, grade_id: str, passed: bool, note: str = "") -> ProbeVerdict:
+    return ProbeVerdict(name, grade_id, passed, note, kind="answer")
+
+
 def judge_answers(probes: Sequence, expected: Mapping[str, dict | Exception],
                   answers: Mapping[str, dict | str], missing_note: str = ""
                   ) -> list[ProbeVerdict]:
@@ -431,16 +439,16 @@ def judge_answers(probes: Sequence, expected: Mapping[str, dict | Exception],
     for probe in probes:
         ref = expected.get(probe.name)
         if isinstance(ref, Exception) or ref is None:
-            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
+            verdicts.append(_answer_verdict(probe.name, probe.grade_id, False,
                                          f"the reference failed on this probe: {ref!r}"))
             continue
         got = answers.get(probe.name)
         if got is None:
-            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
+            verdicts.append(_answer_verdict(probe.name, probe.grade_id, False,
                                          missing_note or "no answers came back"))
             continue
         if isinstance(got, str):
-            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
+            verdicts.append(_answer_verdict(probe.name, probe.grade_id, False,
                                          f"not exported: {got}"))
             continue
         passed, note = True, ""
@@ -454,7 +462,7 @@ def judge_answers(probes: Sequence, expected: Mapping[str, dict | Exception],
                 passed, note = compare_answer(value, found[1], probe.rtol, probe.atol, key)
             if not passed:
                 break
-        verdicts.append(ProbeVerdict(probe.name, probe.grade_id, passed, note))
+        verdicts.append(_answer_verdict(probe.name, probe.grade_id, passed, note))
     return verdicts
 
 
@@ -574,7 +582,7 @@ def grade_cells(notebook: str, grade_cells: Sequence[dict], verdicts: Sequence[P
                                 + ", ".join(doubtful) + ")" if doubtful else
                                 "unprobed cells get no points"))
         rows.append(CellRow(gid, notebook, "test", points, mx, nb_points, trusted, flags,
-                            [{"name": v.name, "passed": v.passed, "note": v.note}
+                            [{"name": v.name, "kind": v.kind, "passed": v.passed, "note": v.note}
                              for v in mine]))
     known = {gc["grade_id"] for gc in grade_cells}
     for gid in sorted(set(by_cell) - known):

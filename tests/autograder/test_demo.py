@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from autograder.demo import HONEST_KINDS, format_table, run_demo, summarise
+from autograder.demo import HONEST_KINDS, format_table, meets_expectation, run_demo, summarise
 
 
 def test_summary_groups_by_kind():
@@ -25,6 +25,21 @@ def test_summary_groups_by_kind():
     assert by["hostile:infinite_loop"]["expected"] == "full"
     assert by["hostile:infinite_loop"]["met"] == "NO"
     assert "hostile:infinite_loop" in format_table(rows)
+
+
+def _cell(points, max_points, *kinds):
+    return {"points": points, "max_points": max_points,
+            "probes": [{"name": f"p{i}", "kind": k, "passed": points == max_points}
+                       for i, k in enumerate(kinds)]}
+
+
+def test_probed_expectation_spares_only_answers_a_dead_notebook_never_gave():
+    library, answer = _cell(4.0, 4.0, "library"), _cell(0.0, 3.0, "answer")
+    ok = {"status": "graded", "score": 4.0, "max_score": 7.0, "cells": [library, answer]}
+    assert meets_expectation(ok, "probed")
+    lost = {"status": "graded", "score": 0.0, "max_score": 7.0,
+            "cells": [_cell(0.0, 4.0, "library"), answer]}
+    assert not meets_expectation(lost, "probed")
 
 
 def test_refuses_to_replace_a_folder_it_did_not_make(tmp_path):
