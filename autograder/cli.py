@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-mb", type=_positive_int, metavar="MB",
                    help="memory per sandboxed process (default: 2048)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--cold", action="store_true",
+                   help="start every sandbox as new interpreters instead of forking it from "
+                        "a pre-imported helper (slower; for comparison and diagnosis)")
 
     p = sub.add_parser("export", help="write grades.csv, Gradescope results and feedback",
                        description="Write the class CSV and Gradescope results.json files "
@@ -195,6 +198,8 @@ def _grade(args, course: Path) -> int:
     kwargs = {}
     if args.seed is not None:
         kwargs["seed"] = args.seed
+    if args.cold:
+        kwargs["warm"] = False
     limits = {k: v for k, v in (("cell_seconds", args.cell_timeout),
                                 ("submission_seconds", args.timeout),
                                 ("memory_bytes", args.memory_mb and args.memory_mb * 2**20))

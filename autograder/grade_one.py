@@ -58,7 +58,8 @@ from types import ModuleType
 import numpy as np
 
 from autograder import verify
-from autograder.sandbox import Limits, MiB, run_sandboxed
+from autograder import warm as warm_start
+from autograder.sandbox import Limits, MiB, WarmStartError, namespaces_available, run_sandboxed
 
 PACKAGE = "cs231n_lib"
 RUNNER_FILE = Path(__file__).with_name("runner.py")
@@ -497,7 +498,8 @@ def grade_submission(course_root: str | os.PathLike, assignment: str, student: s
                      limits: Limits | dict = DEFAULT_LIMITS, seed: int | None = None,
                      work_root: str | os.PathLike | None = None,
                      reference_lib: ModuleType | str | os.PathLike | None = None,
-                     unprobed: str = "notebook", hide: Sequence[str] = ()) -> dict:
+                     unprobed: str = "notebook", hide: Sequence[str] = (),
+                     warm: bool = True) -> dict:
     """Grade ``submitted/<student>/<assignment>/`` of the course at ``course_root``.
 
     Parameters
@@ -521,6 +523,10 @@ def grade_submission(course_root: str | os.PathLike, assignment: str, student: s
     hide : sequence of path
         More paths to hide from the student's code (the course folder, the
         reference library and this package are always hidden).
+    warm : bool
+        Fork the sandboxes from this thread's pre-imported helper
+        (``autograder.warm``) where the full sandbox is available; False
+        starts new interpreters every time (a cold start).
 
     Returns
     -------
@@ -559,7 +565,7 @@ def grade_submission(course_root: str | os.PathLike, assignment: str, student: s
     base = Path(tempfile.mkdtemp(prefix="grade-", dir=work_root))
     try:
         return _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
-                         max_score, ref, probes_file, lib, unprobed, hide, timings, t0)
+                         max_score, ref, probes_file, lib, unprobed, hide, timings, t0, warm)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -574,7 +580,7 @@ def _answer_requests(ref: Reference) -> list[dict]:
 
 
 def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells, max_score,
-              ref, probes_file, lib, unprobed, hide, timings, t0):
+              ref, probes_file, lib, unprobed, hide, timings, t0, warm=True):
     probes, inputs, reference = ref.probes, ref.inputs, ref.outputs
     work = base / "work"
     ro, rw = work / "ro", work / "rw"
@@ -637,7 +643,7 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
         "library_dir": str(ro / "lib"), "inputs": str(ro / "inputs.npz"),
         "probe_dir": str(out / "probes"), "outputs": str(out / "outputs.npz"),
         "errors": str(out / "errors.json"), "notebook_report": str(out / "notebook.json"),
-        "probe_report": str(out / "probes.json"),
+        "probe_report": str(out / "probes.json"), "runner_file": str(ro / "runner.py"),
         "answers": _answer_requests(ref), "answers_file": str(out / "answers.json"),
     }
     (ro / "config.json").write_text(json.dumps(config))
@@ -652,11 +658,24 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
     def run(phase: str, seconds: float, cwd: Path):
         config["probe_total_seconds"] = max(1.0, seconds - 2.0)
         (ro / "config.json").write_text(json.dumps(config))
-        res = run_sandboxed(
-            [sys.executable, "-I", "-B", str(ro / "runner.py"), phase, str(ro / "config.json")],
-            str(work), replace(limits, submission_seconds=seconds), writable=["rw"],
-            collect=["rw/out"], cwd=str(cwd), hide=hidden_paths, env=_sandbox_env(work),
-            result_dir=str(base / f"result-{phase}"))
+        args = [phase, str(ro / "config.json")]
+        kwargs = dict(writable=["rw"], collect=["rw/out"], cwd=str(cwd), hide=hidden_paths,
+                      env=_sandbox_env(work), result_dir=str(base / f"result-{phase}"),
+                      entry=("runner", args))
+        wall_limited = replace(limits, submission_seconds=seconds)
+        argv = [sys.executable, "-I", "-B", str(ro / "runner.py"), *args]
+        res = None
+        if warm and namespaces_available():
+            try:
+                with warm_start.borrow() as starter:
+                    res = run_sandboxed(argv, str(work), wall_limited, starter=starter,
+                                        **kwargs)
+            except WarmStartError as exc:
+                # The helper failed (the next run gets a new one): start cold.
+                notes.append(f"the {phase} run started cold: {exc}")
+                shutil.rmtree(base / f"result-{phase}", ignore_errors=True)
+        if res is None:
+            res = run_sandboxed(argv, str(work), wall_limited, **kwargs)
         if "sandbox setup failed" in res.note:
             raise RuntimeError(f"the sandbox could not be built: {res.note}")
         timings[f"sandbox_{phase}"] = round(res.wall_seconds, 3)
@@ -742,5 +761,8 @@ def _grade_in(base, course, assignment, student, limits, source_nb, grade_cells,
         "limits": {"requested": limits.to_json(), "in_force": nb_run.limits_in_force,
                    "ended": {"notebook": nb_run.ended, "probes": probe_run.ended}},
         "timings": timings,
+        # How the sandboxes started: "warm" (forked from a pre-imported helper)
+        # or "cold" (new interpreters); scores never depend on it.
+        "started": "warm" if nb_run.warm and probe_run.warm else "cold",
         "notebook": feedback_notebook(executed, hidden_lines(source_nb)),
     }

@@ -46,6 +46,11 @@ import traceback
 import types
 
 SEP = "::"  # between a probe's name and an output's key in outputs.npz
+# Set by autograder.warm when this module runs in a pre-imported helper's
+# fork: the kernel and the probe host are then forked from this process
+# (whose imports are done) instead of started as new interpreters.
+WARM = False
+PR_SET_PDEATHSIG = 1
 TRUNCATION_NOTE = "\n[output truncated by the grader: {dropped} more bytes were dropped]\n"
 
 
@@ -56,6 +61,177 @@ def _no_ptrace() -> None:
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
     except (OSError, AttributeError):
         pass
+
+
+# ---------------------------------------------------------------------------
+# Forked children (warm starts only).
+
+class ForkedProcess:
+    """A child forked from this process, with the part of ``subprocess.Popen``'s
+    interface that jupyter_client and the probe phase use."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -signal.SIGKILL
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() >= end:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class KernelTemplate(ForkedProcess):
+    """A child forked before the notebook runs that becomes the kernel when
+    told how (the command and environment jupyter_client would have used):
+    ipykernel, IPython, numpy and matplotlib are already imported in it."""
+
+    def __init__(self) -> None:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(write_end)
+            self._become_kernel(read_end)
+        os.close(read_end)
+        super().__init__(pid)
+        self.go: int | None = write_end
+
+    @staticmethod
+    def usable_for(cmd: list[str]) -> bool:
+        # python -m ipykernel_launcher -f FILE [--Option=value ...]
+        return (len(cmd) >= 5 and cmd[1:3] == ["-m", "ipykernel_launcher"]
+                and cmd[3] == "-f" and all(a.startswith("--") for a in cmd[5:])
+                and os.path.realpath(cmd[0]) == os.path.realpath(sys.executable))
+
+    def launch(self, cmd: list[str], env: dict, cwd: str | None) -> None:
+        data = json.dumps({"argv": list(cmd), "env": dict(env), "cwd": cwd}).encode()
+        go, self.go = self.go, None
+        try:
+            while data:
+                data = data[os.write(go, data):]
+        finally:
+            os.close(go)
+
+    def discard(self) -> None:
+        """Not needed after all: let it go and reap it."""
+        if self.go is not None:
+            os.close(self.go)
+            self.go = None
+        try:
+            self.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.wait()
+
+    @staticmethod
+    def _become_kernel(read_end: int) -> None:
+        code = 0
+        try:
+            # A session of its own, as jupyter_client gives a kernel: interrupts
+            # go to its process group.
+            os.setsid()
+            _die_with_parent()
+            chunks = []
+            while True:
+                chunk = os.read(read_end, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            os.close(read_end)
+            if not chunks:
+                os._exit(0)
+            request = json.loads(b"".join(chunks))
+            os.environ.clear()
+            os.environ.update(request["env"])
+            if request.get("cwd"):
+                os.chdir(request["cwd"])
+            # The notebook's folder (where the student's library lives) goes on
+            # the path where IPython puts it in a kernel started the usual way:
+            # '' just before site-packages. This interpreter runs with -I, so
+            # IPython would leave it out.
+            index = next((i for i, p in enumerate(sys.path) if os.path.basename(p) in (
+                "site-packages", "dist-packages")), 0)
+            if "" not in sys.path:
+                sys.path.insert(index, "")
+            argv = request["argv"]
+            sys.argv = [os.path.join(os.path.dirname(sys.executable), "ipykernel_launcher")]
+            sys.argv += argv[3:]
+            from ipykernel.kernelapp import IPKernelApp
+
+            IPKernelApp.launch_instance(argv=argv[3:])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:  # noqa: BLE001 - as an interpreter would report it
+            traceback.print_exc()
+            code = 1
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:  # noqa: BLE001
+                    pass
+            os._exit(int(code or 0) & 0xFF)
+
+
+def _warm_manager_class(template: KernelTemplate):
+    """An AsyncKernelManager that starts its kernel from ``template``."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+    class WarmProvisioner(LocalProvisioner):
+        async def launch_kernel(self, cmd, **kwargs):
+            if template.go is None or not KernelTemplate.usable_for(list(cmd)):
+                return await super().launch_kernel(cmd, **kwargs)
+            template.launch(list(cmd), kwargs.get("env") or dict(os.environ),
+                            kwargs.get("cwd"))
+            self.process = template
+            self.pid = self.pgid = template.pid
+            self.cwd = kwargs.get("cwd") or os.getcwd()
+            return self.connection_info
+
+    class WarmKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            out = await super()._async_pre_start_kernel(**kw)
+            if type(self.provisioner) is LocalProvisioner:
+                self.provisioner.__class__ = WarmProvisioner
+            return out
+
+    return WarmKernelManager
 
 
 # ---------------------------------------------------------------------------
@@ -367,11 +543,14 @@ async def _execute_notebook(nb, cfg: dict, report: list[dict], answers: dict) ->
     client_class = _make_client_class()
     client_class.output_cap = int(cfg["output_bytes"])
     nb_dir = os.path.dirname(cfg["notebook"])
+    extra = {}
+    if cfg.get("_kernel_template") is not None:
+        extra["kernel_manager_class"] = _warm_manager_class(cfg["_kernel_template"])
     client = client_class(nb, timeout=int(max(1, cfg["cell_seconds"])), allow_errors=True,
                           kernel_name="python3", interrupt_on_timeout=False,
                           record_timing=False, iopub_timeout=5, startup_timeout=60,
                           shutdown_kernel="immediate",
-                          resources={"metadata": {"path": nb_dir}})
+                          resources={"metadata": {"path": nb_dir}}, **extra)
     deadline = time.monotonic() + float(cfg["notebook_seconds"])
     stop_reason = ""
     async with client.async_setup_kernel():
@@ -443,14 +622,20 @@ def run_notebook_phase(cfg: dict) -> dict:
     started = time.monotonic()
     error = ""
     answers: dict[str, dict] = {}
+    # Forked now, while this process has no threads and no zmq context yet.
+    template = KernelTemplate() if WARM else None
     try:
-        asyncio.run(_execute_notebook(nb, cfg, report, answers))
+        asyncio.run(_execute_notebook(nb, dict(cfg, _kernel_template=template), report,
+                                      answers))
     except Exception as exc:  # noqa: BLE001 - the kernel failing to start and the like
         error = f"{type(exc).__name__}: {exc}"
         for entry in report:
             if entry["status"] == "pending":
                 entry["status"] = "not-run"
                 entry["note"] = error
+    finally:
+        if template is not None and template.go is not None:
+            template.discard()
     nbformat.write(nb, cfg["executed"])
     if cfg.get("answers_file"):
         stopped = next((e.get("note") for e in report if e["status"] == "not-run"), "")
@@ -551,6 +736,35 @@ def _parse(line: str, start: int, count: int) -> tuple[str, int] | None:
     return (parts[0], index) if start <= index < count else None
 
 
+def _fork_probe_host(cfg: dict, start: int, read_end: int, write_end: int):
+    """The probe host as a fork of this process (numpy already imported).
+    Returns the process and its stderr stream."""
+    err_read, err_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setsid()
+            _die_with_parent()
+            os.close(read_end)
+            os.close(err_read)
+            null = os.open(os.devnull, os.O_RDWR)
+            os.dup2(null, 0)
+            os.dup2(err_write, 2)
+            os.chdir(cfg["probe_dir"])
+            code = probe_host(cfg, start, write_end)
+        except BaseException:  # noqa: BLE001 - as an interpreter would report it
+            traceback.print_exc()
+        finally:
+            try:
+                sys.stderr.flush()
+            except Exception:  # noqa: BLE001
+                pass
+            os._exit(code)
+    os.close(err_write)
+    return ForkedProcess(pid), os.fdopen(err_read, "rb")
+
+
 def run_probe_phase(cfg: dict, deadline: float) -> dict:
     """Run the probe host, restarting it after a probe that hangs or kills it."""
     import numpy as np
@@ -562,19 +776,28 @@ def run_probe_phase(cfg: dict, deadline: float) -> dict:
     errors: dict[str, str] = {}
     ended: set[int] = set()
     start = 0
+    readers: list[threading.Thread] = []
     while start < len(names):
+        for reader in readers:
+            reader.join(timeout=2)
         read_end, write_end = os.pipe()
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", os.path.abspath(__file__), "probe-host", cfg["config"],
-             str(start), str(write_end)],
-            cwd=cfg["probe_dir"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(write_end,))
+        if WARM and threading.active_count() == 1:
+            proc, stderr = _fork_probe_host(cfg, start, read_end, write_end)
+        else:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-B", cfg.get("runner_file") or os.path.abspath(__file__),
+                 "probe-host", cfg["config"], str(start), str(write_end)],
+                cwd=cfg["probe_dir"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(write_end,))
+            stderr = proc.stderr
         os.close(write_end)
         lines: queue.Queue = queue.Queue()
-        threading.Thread(target=_pump_lines, args=(os.fdopen(read_end, "rb"), lines),
-                         daemon=True).start()
         err_tail: list[bytes] = []
-        threading.Thread(target=_read_tail, args=(proc.stderr, err_tail), daemon=True).start()
+        readers = [threading.Thread(target=_pump_lines, args=(os.fdopen(read_end, "rb"), lines),
+                                    daemon=True),
+                   threading.Thread(target=_read_tail, args=(stderr, err_tail), daemon=True)]
+        for reader in readers:
+            reader.start()
         current, timer, outcome = None, deadline, "eof"
         while True:
             try:
@@ -601,7 +824,7 @@ def run_probe_phase(cfg: dict, deadline: float) -> dict:
         except OSError:
             pass
         proc.wait()
-        time.sleep(0.05)
+        readers[1].join(timeout=0.5)  # the last of its stderr
         stderr = b"".join(err_tail).decode("utf-8", "replace")[-2000:]
         if outcome == "done":
             break

@@ -70,6 +70,10 @@ STATUS_NAME = ".sandbox-status.json"
 BACKSTOP_SECONDS = 15.0
 
 
+class WarmStartError(RuntimeError):
+    """A warm start failed before the sandbox's init ran: start it cold."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits for one sandboxed submission.
@@ -128,6 +132,7 @@ class SandboxResult:
     uid: int | None
     limits_in_force: dict = field(default_factory=dict)
     note: str = ""
+    warm: bool = False  # forked from a pre-imported helper (autograder.warm)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -563,8 +568,13 @@ def _set_oom_score_adj(value: int) -> None:
             fh.write(str(value))
 
 
-def _drop_and_exec(cfg: dict) -> None:
-    """In the forked child: limits, identity, then exec. Never returns."""
+def _drop_and_exec(cfg: dict, entries: Mapping | None = None) -> None:
+    """In the forked child: limits, identity, then exec. Never returns.
+
+    With ``entries`` (a warm start, see ``autograder.warm``) and a
+    ``cfg["entry"]`` naming one of them, the entry point is called in this
+    process instead of executing ``argv``: same limits, same identity, no new
+    interpreter."""
     try:
         os.setsid()
         null = os.open("/dev/null", os.O_RDONLY)
@@ -584,15 +594,50 @@ def _drop_and_exec(cfg: dict) -> None:
         os.setresuid(uid, uid, uid)
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         os.umask(0o077)
+        entry = cfg.get("entry")
+        if entries is not None and entry and entry[0] in entries:
+            _run_entry(cfg, entries[entry[0]], list(entry[1]))
         os.execvpe(cfg["argv"][0], cfg["argv"], cfg["env"])
     except BaseException as exc:  # noqa: BLE001 - report and leave, whatever it was
         os.write(2, f"sandbox: could not start {cfg['argv'][0]!r}: {exc}\n".encode())
     os._exit(127)
 
 
+def _run_entry(cfg: dict, main, args: list[str]) -> None:
+    """A warm start's last step: the environment ``execvpe`` would have set,
+    then ``main(args)`` in this process. Never returns."""
+    import tempfile as _tempfile
+
+    code = 1
+    try:
+        os.environ.clear()
+        os.environ.update(cfg["env"])
+        _tempfile.tempdir = None  # TMPDIR is the sandbox's now
+        sys.argv = [cfg["argv"][-1 - len(args)] if len(cfg["argv"]) > len(args) else "-"]
+        sys.argv += args
+        code = main(args)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - reported on stderr like an interpreter would
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+    os._exit(int(code or 0) & 0xFF)
+
+
 def _init_main() -> int:
-    """Entry point of the trusted init inside the namespaces."""
-    cfg = json.loads(sys.stdin.buffer.read())
+    """Entry point of the trusted init inside the namespaces (a cold start)."""
+    return _init_run(json.loads(sys.stdin.buffer.read()))
+
+
+def _init_run(cfg: dict, entries: Mapping | None = None) -> int:
+    """The trusted init's work, as pid 1 of fresh namespaces: build the
+    private root, start the command, enforce the wall limit, copy back."""
     status: dict = {"ended": "crashed", "exit_code": None, "signal": None, "setup": {}}
     result_dir = cfg["result_dir"]
     try:
@@ -636,7 +681,7 @@ def _init_main() -> int:
     deadline = start + cfg["wall_seconds"]
     child = os.fork()
     if child == 0:
-        _drop_and_exec(cfg)
+        _drop_and_exec(cfg, entries)
     main_status = None
     timed_out = False
     while main_status is None:
@@ -777,7 +822,9 @@ def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = Limits(), 
                   cwd: str | None = None,
                   hide: Sequence[str] = (), expose: Sequence[str] = (),
                   env: Mapping[str, str] | None = None,
-                  result_dir: str | None = None) -> SandboxResult:
+                  result_dir: str | None = None,
+                  entry: tuple[str, Sequence[str]] | None = None,
+                  starter=None) -> SandboxResult:
     """Run ``argv`` as untrusted code on a private copy of ``workdir``.
 
     Parameters
@@ -811,6 +858,12 @@ def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = Limits(), 
     result_dir : str, optional
         Where the writable folders come back (default: a fresh folder next
         to ``workdir``). Created by this call, readable by root only.
+    entry : (name, args), optional
+        With ``starter``: the in-process entry point of the warm starter
+        that does what ``argv`` would do (``("runner", [phase, config])``).
+    starter : autograder.warm.WarmStarter, optional
+        Fork the sandbox from this pre-imported helper instead of starting
+        new interpreters (only with namespaces; see ``autograder.warm``).
 
     Returns
     -------
@@ -828,24 +881,25 @@ def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = Limits(), 
     collect = list(collect) if collect is not None else list(writable)
     if namespaces_available():
         return _run_namespaced(list(argv), workdir, limits, list(writable), collect, cwd,
-                               list(hide), list(expose), env, result_dir)
+                               list(hide), list(expose), env, result_dir,
+                               entry if starter is not None else None, starter)
     return _run_fallback(list(argv), workdir, limits, list(writable), collect, cwd, env,
                          result_dir)
 
 
 def _run_namespaced(argv, workdir, limits, writable, collect, cwd, hide, expose, env,
-                    result_dir) -> SandboxResult:
+                    result_dir, entry=None, starter=None) -> SandboxResult:
     newroot = tempfile.mkdtemp(prefix=".root-", dir=os.path.dirname(result_dir))
     try:
         return _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expose,
-                                  env, result_dir, newroot)
+                                  env, result_dir, newroot, entry, starter)
     finally:
         with contextlib.suppress(OSError):
             os.rmdir(newroot)
 
 
 def _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expose, env,
-                       result_dir, newroot) -> SandboxResult:
+                       result_dir, newroot, entry=None, starter=None) -> SandboxResult:
     with private_uid() as uid, sandbox_cgroups(
             f"cs231n-sandbox-{uid}", _cgroup_memory(limits), limits.max_processes + 16
     ) as cgroups:
@@ -859,31 +913,17 @@ def _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expo
             "network": limits.network, "disk_bytes": int(limits.disk_bytes),
             "wall_seconds": float(limits.submission_seconds),
             "rlimits": _rlimits(limits, with_nproc=True),
+            "entry": [entry[0], list(entry[1])] if entry else None,
         }
-        unshare = ["unshare", "--pid", "--fork", "--kill-child", "--mount", "--ipc", "--uts"]
-        if not limits.network:
-            unshare.append("--net")
-        cmd = unshare + [sys.executable, "-I", "-B", os.path.abspath(__file__), "--entry"]
-        start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
-        out, err = _Tail(proc.stdout, limits.output_bytes), _Tail(proc.stderr,
-                                                                   limits.output_bytes)
-        with contextlib.suppress(BrokenPipeError):
-            proc.stdin.write(json.dumps(cfg).encode())
-            proc.stdin.close()
-        backstop = False
-        try:
-            proc.wait(timeout=limits.submission_seconds + BACKSTOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            backstop = True
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        wall = time.monotonic() - start
-        stdout, stderr = out.text(), err.text()
+        if starter is not None:
+            wall, stdout, stderr, backstop, exit_code = _start_warm(starter, cfg, limits)
+        else:
+            wall, stdout, stderr, backstop, exit_code = _start_cold(cfg, limits)
         status = _read_status(result_dir)
         oom_kills = _oom_kills(cgroups.get("memory"))
+    if starter is not None and not status:
+        raise WarmStartError(f"the warm start left no status (exit {exit_code}): "
+                             f"{stderr[-500:]}")
     setup = status.get("setup", {})
     setup["cgroups"] = sorted(cgroups)
     if backstop:
@@ -897,12 +937,69 @@ def _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expo
     result = SandboxResult(
         ended=status.get("ended", "crashed"), exit_code=status.get("exit_code"),
         signal=status.get("signal"), wall_seconds=wall, stdout_tail=stdout,
-        stderr_tail=stderr, result_dir=result_dir, uid=uid,
-        limits_in_force=_describe_namespaced(limits, uid, setup),
-        note="; ".join(filter(None, [status.get("note", "")] + status.get("copy_notes", []))))
+        stderr_tail=stderr, result_dir=result_dir, uid=cfg["uid"],
+        limits_in_force=_describe_namespaced(limits, cfg["uid"], setup),
+        note="; ".join(filter(None, [status.get("note", "")] + status.get("copy_notes", []))),
+        warm=starter is not None)
     if not status:
-        result.note = result.note or f"sandbox init left no status (unshare exit {proc.returncode})"
+        result.note = result.note or f"sandbox init left no status (exit {exit_code})"
     return result
+
+
+def _start_cold(cfg: dict, limits: Limits):
+    """Start the init with ``unshare`` and a new interpreter; wait for it.
+
+    Returns (wall seconds, stdout tail, stderr tail, backstop used, exit code)."""
+    unshare = ["unshare", "--pid", "--fork", "--kill-child", "--mount", "--ipc", "--uts"]
+    if not limits.network:
+        unshare.append("--net")
+    cmd = unshare + [sys.executable, "-I", "-B", os.path.abspath(__file__), "--entry"]
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    out, err = _Tail(proc.stdout, limits.output_bytes), _Tail(proc.stderr, limits.output_bytes)
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.write(json.dumps(cfg).encode())
+        proc.stdin.close()
+    backstop = False
+    try:
+        proc.wait(timeout=limits.submission_seconds + BACKSTOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        backstop = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    wall = time.monotonic() - start
+    return wall, out.text(), err.text(), backstop, proc.returncode
+
+
+def _start_warm(starter, cfg: dict, limits: Limits):
+    """Have the warm starter fork the init; wait for it. Same returns as
+    ``_start_cold``."""
+    r_out, w_out = os.pipe()
+    r_err, w_err = os.pipe()
+    start = time.monotonic()
+    try:
+        pid = starter.start(cfg, w_out, w_err)
+    except BaseException:
+        os.close(r_out)
+        os.close(r_err)
+        raise
+    finally:
+        os.close(w_out)
+        os.close(w_err)
+    out = _Tail(os.fdopen(r_out, "rb"), limits.output_bytes)
+    err = _Tail(os.fdopen(r_err, "rb"), limits.output_bytes)
+    backstop = False
+    status = starter.wait(limits.submission_seconds + BACKSTOP_SECONDS)
+    if status is None:
+        backstop = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        status = starter.wait(None)
+    wall = time.monotonic() - start
+    code = os.waitstatus_to_exitcode(status)
+    return wall, out.text(), err.text(), backstop, code
 
 
 def _read_status(result_dir: str) -> dict:

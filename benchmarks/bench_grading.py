@@ -8,8 +8,11 @@ fresh copy of the same released course:
   another, no sandbox;
 * ``python -m autograder grade <assignment> --jobs 1``;
 * ``python -m autograder grade <assignment> --jobs 2``;
+* ``python -m autograder grade <assignment> --jobs 2 --cold`` (every sandbox
+  started as new interpreters instead of forked from the pre-imported
+  helper: what the warm starts save);
 
-both of ours with the sandbox and trusted verdicts on (the defaults). Wall
+all of ours with the sandbox and trusted verdicts on (the defaults). Wall
 time covers each whole command (cluster start-up included). The report gives
 submissions per minute, the ratios to nbgrader, whether the scores agree,
 the measured per-submission costs and, from them, an estimate for 1,000
@@ -96,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", default=None,
                         help="assignment to grade (default: the first released)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--cold-jobs", type=int, nargs="*", default=[2],
+                        help="also run these job counts with --cold (none: skip)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
     args = parser.parse_args(argv)
@@ -121,19 +126,24 @@ def main(argv: list[str] | None = None) -> int:
         runs["nbgrader autograde"] = {"seconds": seconds, "cpu": cpu,
                                       "scores": nbgrader_scores(course, assignment)}
         print(f"nbgrader autograde: {seconds:.1f} s; load average now {_load()}", flush=True)
-        for jobs in args.jobs:
-            course = root / f"jobs{jobs}" / "course"
+        legs = [(jobs, False) for jobs in args.jobs] + [(jobs, True) for jobs in args.cold_jobs]
+        for jobs, cold in legs:
+            name = f"autograder --jobs {jobs}" + (" --cold" if cold else "")
+            course = root / (f"jobs{jobs}" + ("-cold" if cold else "")) / "course"
             shutil.copytree(base / "course", course)
             seconds, cpu = timed([sys.executable, "-m", "autograder", "grade", assignment,
                                   "--course", str(course), "--jobs", str(jobs),
-                                  "--no-progress", "--seed", "1"], Path.cwd())
-            print(f"autograder --jobs {jobs}: {seconds:.1f} s; load average now {_load()}",
-                  flush=True)
+                                  "--no-progress", "--seed", "1"]
+                                 + (["--cold"] if cold else []), Path.cwd())
+            print(f"{name}: {seconds:.1f} s; load average now {_load()}", flush=True)
             records = load_records(course, assignment)
-            runs[f"autograder --jobs {jobs}"] = {
+            started = sorted({str(r.get("started")) for r in records})
+            runs[name] = {
                 "seconds": seconds, "cpu": cpu, "scores": our_scores(course, assignment),
-                "worker_seconds": [r["timings"].get("worker_seconds", 0.0) for r in records],
-                "sandbox_seconds": [sum(v for k, v in r["timings"].items()
+                "started": started,
+                "worker_seconds": [(r.get("timings") or {}).get("worker_seconds", 0.0)
+                                   for r in records],
+                "sandbox_seconds": [sum(v for k, v in (r.get("timings") or {}).items()
                                         if k.startswith("sandbox")) for r in records],
                 "in_force": (records[0].get("limits") or {}).get("in_force", {}) if records
                 else {},
@@ -149,20 +159,22 @@ def main(argv: list[str] | None = None) -> int:
     n = args.students
     base_rate = 60.0 * n / runs["nbgrader autograde"]["seconds"]
     print()
-    print("| grader | wall time (s) | submissions / min | vs nbgrader | CPU s / submission "
-          "| scores equal nbgrader's |")
-    print("|---|---|---|---|---|---|")
+    print("| grader | sandboxes started | wall time (s) | submissions / min | vs nbgrader "
+          "| CPU s / submission | scores equal nbgrader's |")
+    print("|---|---|---|---|---|---|---|")
     baseline = runs["nbgrader autograde"]["scores"]
     figures = {"machine": machine(), "students": n, "assignment": assignment, "runs": {},
                "load_after": _load()}
     for name, run in runs.items():
         rate = 60.0 * n / run["seconds"]
         same = sum(1 for s, v in run["scores"].items() if abs(baseline.get(s, -1) - v) < 1e-9)
-        print(f"| {name} | {run['seconds']:.1f} | {rate:.1f} | {rate / base_rate:.2f}x "
+        print(f"| {name} | {', '.join(run.get('started', ['-']))} | {run['seconds']:.1f} "
+              f"| {rate:.1f} | {rate / base_rate:.2f}x "
               f"| {run['cpu'] / n:.2f} | {same}/{n} |")
         figures["runs"][name] = {"seconds": run["seconds"], "per_minute": rate,
                                  "ratio": rate / base_rate, "scores_equal": same,
-                                 "cpu_per_submission": run["cpu"] / n}
+                                 "cpu_per_submission": run["cpu"] / n,
+                                 "started": run.get("started")}
 
     # Per-submission costs and the estimate for a large class on a cluster.
     one = runs.get("autograder --jobs 1")

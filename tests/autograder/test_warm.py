@@ -1,0 +1,177 @@
+"""Warm starts: sandboxes forked from a pre-imported helper grade exactly as
+cold ones do, one student's fork never reaches the next, and a helper that
+fails is replaced (or the run starts cold) without losing the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+
+import mini_course
+import pytest
+from mini_course import ASSIGNMENT, POINTS
+
+from autograder import sandbox, warm
+from autograder.grade_one import grade_submission
+from autograder.hostile import make_hostile_class
+from autograder.sandbox import Limits
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sandbox.namespaces_available(),
+                       reason="warm starts need the full sandbox (root and unshare)"),
+]
+
+LIMITS = Limits(cell_seconds=4, submission_seconds=60, memory_bytes=768 * sandbox.MiB,
+                max_processes=48, output_bytes=256 * 1024, disk_bytes=64 * sandbox.MiB)
+SEED = 5
+FULL = sum(POINTS.values())
+HOSTILE_KINDS = ("monkeypatch_numpy", "input_transformer", "pre_run_cell", "kill_kernel",
+                 "os_exit", "ignores_sigint")
+# What the student's kernel sees of its own process; printed by an extra cell
+# before anything imports the library.
+FINGERPRINT = r'''
+import os, sys, tempfile
+print("FINGERPRINT", {
+    "sys_path": sys.path,
+    "cwd": os.getcwd(),
+    "uid_is_root": os.getuid() == 0,
+    "env": sorted(k for k in os.environ if not k.startswith(("JPY_", "PYDEVD"))),
+    "tmp": tempfile.gettempdir(),
+    "course_modules": sorted(m for m in sys.modules
+                             if m.startswith(("cs231n_lib", "_course_probes", "_reference"))),
+    "visible_root": sorted(os.listdir("/")),
+})
+'''
+
+
+def _with_fingerprint(course: Path, student: str) -> None:
+    folder = mini_course.submit(course, student, "reference")
+    nb_file = folder / f"{ASSIGNMENT}.ipynb"
+    nb = json.loads(nb_file.read_text())
+    nb["cells"].insert(1, {"cell_type": "code", "metadata": {}, "source": FINGERPRINT,
+                           "outputs": [], "execution_count": None})
+    nb_file.write_text(json.dumps(nb))
+
+
+@pytest.fixture(scope="module")
+def course():
+    root = Path(tempfile.mkdtemp(prefix="warm-course-"))
+    os.chmod(root, 0o755)
+    try:
+        course, reflib = mini_course.make_mini_course(
+            root, {"alice": "reference", "bob": "release"})
+        _with_fingerprint(course, "carol")
+        honest = root / "honest"
+        honest.mkdir()
+        for kind in ("reference", "release"):
+            shutil.move(mini_course.submit(course, f"base-{kind}", kind), honest / kind)
+            shutil.rmtree(course / "submitted" / f"base-{kind}")
+        hostile = make_hostile_class(course, ASSIGNMENT, reference_dir=honest / "reference",
+                                     release_dir=honest / "release", kinds=HOSTILE_KINDS,
+                                     reference_lib_dir=reflib)
+        yield course, reflib, sorted(hostile)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _grade(course, reflib, student, **kw):
+    return grade_submission(course, ASSIGNMENT, student, limits=LIMITS, seed=SEED,
+                            reference_lib=reflib, **kw)
+
+
+def _summary(result: dict) -> dict:
+    return {"status": result["status"], "score": result["score"],
+            "cells": [(c["grade_id"], c["points"], c["trusted"]) for c in result["cells"]]}
+
+
+def _fingerprint(result: dict) -> dict:
+    for cell in result["notebook"]["cells"]:
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("text", ""))
+            if text.startswith("FINGERPRINT"):
+                # Only the private temporary folder's name differs between runs.
+                return json.loads(re.sub(r"grade-[A-Za-z0-9_]+", "grade-X", text[12:])
+                                  .replace("'", '"').replace("True", "true")
+                                  .replace("False", "false"))
+    raise AssertionError("the fingerprint cell printed nothing")
+
+
+def test_warm_and_cold_grade_alike(course):
+    course, reflib, hostile = course
+    for student in ["alice", "bob", "carol", *hostile]:
+        cold = _grade(course, reflib, student, warm=False)
+        hot = _grade(course, reflib, student, warm=True)
+        assert cold["started"] == "cold" and hot["started"] == "warm", student
+        assert _summary(hot) == _summary(cold), student
+    assert _grade(course, reflib, "alice")["score"] == FULL
+    assert _grade(course, reflib, "bob")["score"] == 0.0
+
+
+def test_the_kernel_sees_what_a_cold_kernel_sees(course):
+    course, reflib, _ = course
+    cold = _fingerprint(_grade(course, reflib, "carol", warm=False))
+    hot = _fingerprint(_grade(course, reflib, "carol", warm=True))
+    assert hot == cold
+    assert "" in hot["sys_path"] and not hot["uid_is_root"]
+    assert hot["course_modules"] == []
+
+
+def test_one_fork_does_not_reach_the_next(course):
+    """A submission that patches numpy and IPython in its kernel and library,
+    then honest ones through the same helper: each is graded on its own."""
+    course, reflib, _ = course
+    warm.close_all()
+    first = _grade(course, reflib, "hostile-monkeypatch-numpy")
+    helper = warm._idle[0].proc.pid
+    assert _grade(course, reflib, "bob")["score"] == 0.0
+    assert _grade(course, reflib, "alice")["score"] == FULL
+    assert len(warm._idle) == 1 and warm._idle[0].proc.pid == helper
+    assert first["started"] == "warm"
+
+
+def test_a_dead_helper_is_replaced(course):
+    course, reflib, _ = course
+    warm.close_all()
+    _grade(course, reflib, "alice")
+    old = warm._idle[0].proc
+    os.killpg(old.pid, signal.SIGKILL)
+    old.wait()
+    result = _grade(course, reflib, "alice")
+    assert result["started"] == "warm" and result["score"] == FULL
+    assert warm._idle and warm._idle[0].proc.pid != old.pid
+
+
+def test_a_failing_helper_means_a_cold_start(course, monkeypatch):
+    course, reflib, _ = course
+
+    def broken(self, cfg, stdout_fd, stderr_fd):
+        raise warm.WarmStarterError("the helper is gone (simulated)")
+
+    monkeypatch.setattr(warm.WarmStarter, "start", broken)
+    result = _grade(course, reflib, "alice")
+    assert result["started"] == "cold" and result["score"] == FULL
+    assert any("started cold" in n and "simulated" in n for n in result["notes"])
+    # The broken helpers were stopped, not kept for the next run.
+    assert not warm._idle
+
+
+def test_a_helper_that_dies_mid_run_means_a_cold_start(course, monkeypatch):
+    course, reflib, _ = course
+    real_start = warm.WarmStarter.start
+
+    def start_then_die(self, cfg, stdout_fd, stderr_fd):
+        pid = real_start(self, cfg, stdout_fd, stderr_fd)
+        self.proc.kill()  # its sandbox dies with it (parent-death signal)
+        self.proc.wait()
+        return pid
+
+    monkeypatch.setattr(warm.WarmStarter, "start", start_then_die)
+    result = _grade(course, reflib, "alice")
+    assert result["started"] == "cold" and result["score"] == FULL
+    assert result["status"] == "graded"
