@@ -140,9 +140,18 @@ def test_digits_splits_are_disjoint_and_reproducible(tmp_path):
 
 def test_digits_images():
     X, y = load_digits()
-    assert X.shape == (1797, 1, 8, 8)
+    assert X.shape == (1797, 1, 8, 8) and X.dtype == np.float64
     assert X.min() == 0 and X.max() == 16
-    assert y.shape == (1797,)
+    assert y.shape == (1797,) and y.dtype == np.int64
+
+
+def test_digits_read_from_the_file_equal_scikit_learns_loader():
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    X, y = load_digits()
+    reference = sklearn_digits()
+    np.testing.assert_array_equal(X[:, 0], reference.images)
+    np.testing.assert_array_equal(y, reference.target)
 
 
 def test_bad_requests_are_clear_errors(tmp_path):
