@@ -102,6 +102,34 @@ def require_keys(name: str, params: Mapping, keys: Sequence[str], *, example: st
         raise KeyError(msg)
 
 
+class AnswerMissingError(NameError):
+    """A test cell reads an answer that its answer cell has not defined yet."""
+
+
+def require_answers(namespace: Mapping, *names: str) -> None:
+    """Check that the notebook has defined every name in ``names``.
+
+    Test cells of answers typed into a notebook call this first, so that an
+    answer cell not filled in yet (or not run) gives this hint instead of a
+    bare ``NameError`` from the middle of the test.
+
+    Parameters
+    ----------
+    namespace : mapping
+        Where the answers live: the notebook's ``globals()``.
+    *names : str
+        The names the answer cell above the test defines.
+    """
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        listed = ", ".join(missing)
+        verb = "is" if len(missing) == 1 else "are"
+        raise AnswerMissingError(
+            f"{listed} {verb} not defined yet. Write your answer in the answer cell above "
+            "this test (in place of its `raise NotImplementedError()`), run that cell, then "
+            "run this test again.")
+
+
 def require_choice(name: str, value, choices: Sequence) -> None:
     """Check that ``value`` is one of ``choices``."""
     if value not in choices:

@@ -20,7 +20,7 @@ from nbclient import NotebookClient
 from nbgrader.nbgraderformat import MetadataValidator
 
 import cs231n_lib
-from autograder.grade_one import load_package
+from autograder.grade_one import load_package, load_probe_file
 from autograder.release import release
 from autograder.synth import plant_bug
 from autograder.verify import compare_outputs, plain_outputs
@@ -246,6 +246,12 @@ def check_release_runs_to_the_end(assignment: str, tmp_path: Path) -> None:
     assert all(c.get("execution_count") for c in code), "every code cell must have run"
     errors = errors_of(nb)
     assert errors, "the release must leave something to implement"
-    assert {ename for _, ename in errors} <= {"NotImplementedError", "NameError"}, errors
+    assert {ename for _, ename in errors} <= {"NotImplementedError", "AnswerMissingError"}, errors
+    # An unanswered question is named by the test cell that reads it, not by a
+    # NameError from the middle of some later cell.
+    answer_tests = {p.grade_id for p in load_probe_file(COURSE / "probes" / f"{assignment}.py")[1]}
+    stray = [(gid, ename) for gid, ename in errors
+             if ename == "AnswerMissingError" and gid not in answer_tests]
+    assert not stray, stray
     setup = [gid for gid, _ in errors if gid in ("setup", "imports")]
     assert not setup, "setup and import cells must work in the release"

@@ -2,10 +2,10 @@
 
 A learner opens the notebook from a fresh workspace and runs every cell. The
 only errors the page may show are the ``NotImplementedError`` stubs of the
-library gaps and of the answer cells not filled in yet, and the ``NameError``
-of a test cell that reads a name only an unanswered answer cell defines.
-Anything else (an import error, any other NameError, a widget that raises)
-is a defect of the release. A screenshot of every notebook is
+library gaps and of the answer cells not filled in yet, and the
+``AnswerMissingError`` hint of a test cell whose answers (names only an
+unanswered answer cell defines) are not there yet. Anything else (an import
+error, any NameError, a widget that raises) is a defect of the release. A screenshot of every notebook is
 kept in the test artifacts.
 """
 
@@ -23,7 +23,7 @@ from lab_ui import open_notebook, run_every_cell, save_notebook_screenshot
 ASSIGNMENTS = sorted(p.name for p in (REPO / "assignments" / "source").iterdir()
                      if (p / f"{p.name}.ipynb").is_file())
 EXPECTED_ERROR = re.compile(r"^NotImplementedError\b")
-NAME_ERROR = re.compile(r"^NameError: name '(\w+)' is not defined")
+ANSWER_MISSING = re.compile(r"^AnswerMissingError: (\w+(?:, \w+)*) (?:is|are) not defined yet")
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
@@ -43,8 +43,9 @@ def answer_names(source_nb: Path) -> set[str]:
 
 
 def expected(error: str, unanswered: set[str]) -> bool:
-    match = NAME_ERROR.match(error)
-    return bool(EXPECTED_ERROR.match(error) or (match and match.group(1) in unanswered))
+    match = ANSWER_MISSING.match(error)
+    return bool(EXPECTED_ERROR.match(error)
+                or (match and set(match.group(1).split(", ")) <= unanswered))
 
 
 @pytest.mark.browser
