@@ -109,6 +109,15 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+def _fresh_entropy() -> None:
+    """After a fork: numpy's global generator was seeded once, in the helper, and
+    every fork would share its sequence; a new interpreter gets fresh entropy.
+    (Python's ``random`` reseeds itself at fork.)"""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+
+
 def _die_with_parent() -> None:
     try:
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -166,6 +175,7 @@ class KernelTemplate(ForkedProcess):
             # go to its process group.
             os.setsid()
             _die_with_parent()
+            _fresh_entropy()
             chunks = []
             while True:
                 chunk = os.read(read_end, 65536)
@@ -746,6 +756,7 @@ def _fork_probe_host(cfg: dict, start: int, read_end: int, write_end: int):
         try:
             os.setsid()
             _die_with_parent()
+            _fresh_entropy()
             os.close(read_end)
             os.close(err_read)
             null = os.open(os.devnull, os.O_RDWR)

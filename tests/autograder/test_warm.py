@@ -37,6 +37,8 @@ HOSTILE_KINDS = ("monkeypatch_numpy", "input_transformer", "pre_run_cell", "kill
 # before anything imports the library.
 FINGERPRINT = r'''
 import os, sys, tempfile
+import numpy
+print("NUMPY_DRAW", numpy.random.random())
 print("FINGERPRINT", {
     "sys_path": sys.path,
     "cwd": os.getcwd(),
@@ -93,12 +95,12 @@ def _summary(result: dict) -> dict:
 def _fingerprint(result: dict) -> dict:
     for cell in result["notebook"]["cells"]:
         for out in cell.get("outputs", []):
-            text = "".join(out.get("text", ""))
-            if text.startswith("FINGERPRINT"):
-                # Only the private temporary folder's name differs between runs.
-                return json.loads(re.sub(r"grade-[A-Za-z0-9_]+", "grade-X", text[12:])
-                                  .replace("'", '"').replace("True", "true")
-                                  .replace("False", "false"))
+            for text in "".join(out.get("text", "")).splitlines():
+                if text.startswith("FINGERPRINT"):
+                    # Only the private temporary folder's name differs between runs.
+                    return json.loads(re.sub(r"grade-[A-Za-z0-9_]+", "grade-X", text[12:])
+                                      .replace("'", '"').replace("True", "true")
+                                      .replace("False", "false"))
     raise AssertionError("the fingerprint cell printed nothing")
 
 
@@ -120,6 +122,24 @@ def test_the_kernel_sees_what_a_cold_kernel_sees(course):
     assert hot == cold
     assert "" in hot["sys_path"] and not hot["uid_is_root"]
     assert hot["course_modules"] == []
+
+
+def _numpy_draw(result: dict) -> str:
+    for cell in result["notebook"]["cells"]:
+        for out in cell.get("outputs", []):
+            for line in "".join(out.get("text", "")).splitlines():
+                if line.startswith("NUMPY_DRAW"):
+                    return line
+    raise AssertionError("the fingerprint cell printed no draw")
+
+
+def test_every_kernel_gets_fresh_entropy(course):
+    """numpy's global generator, seeded once in the helper, is reseeded in
+    every fork: unseeded draws differ between students, as between fresh
+    interpreters."""
+    course, reflib, _ = course
+    draws = {_numpy_draw(_grade(course, reflib, "carol")) for _ in range(3)}
+    assert len(draws) == 3
 
 
 def test_one_fork_does_not_reach_the_next(course):
