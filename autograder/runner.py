@@ -109,6 +109,17 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+def _like_a_new_process() -> None:
+    """After a fork from this (undumpable) runner: what an exec would reset.
+    Dumpable again, as a kernel started the usual way is (its /proc files are
+    its own), and fresh entropy for numpy's global generator."""
+    try:
+        ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
+    _fresh_entropy()
+
+
 def _fresh_entropy() -> None:
     """After a fork: numpy's global generator was seeded once, in the helper, and
     every fork would share its sequence; a new interpreter gets fresh entropy.
@@ -175,7 +186,7 @@ class KernelTemplate(ForkedProcess):
             # go to its process group.
             os.setsid()
             _die_with_parent()
-            _fresh_entropy()
+            _like_a_new_process()
             chunks = []
             while True:
                 chunk = os.read(read_end, 65536)
@@ -756,7 +767,7 @@ def _fork_probe_host(cfg: dict, start: int, read_end: int, write_end: int):
         try:
             os.setsid()
             _die_with_parent()
-            _fresh_entropy()
+            _like_a_new_process()
             os.close(read_end)
             os.close(err_read)
             null = os.open(os.devnull, os.O_RDWR)

@@ -45,6 +45,7 @@ print("FINGERPRINT", {
     "uid_is_root": os.getuid() == 0,
     "env": sorted(k for k in os.environ if not k.startswith(("JPY_", "PYDEVD"))),
     "tmp": tempfile.gettempdir(),
+    "own_proc_files": os.stat("/proc/self/environ").st_uid == os.getuid(),
     "course_modules": sorted(m for m in sys.modules
                              if m.startswith(("cs231n_lib", "_course_probes", "_reference"))),
     "visible_root": sorted(os.listdir("/")),
@@ -120,7 +121,7 @@ def test_the_kernel_sees_what_a_cold_kernel_sees(course):
     cold = _fingerprint(_grade(course, reflib, "carol", warm=False))
     hot = _fingerprint(_grade(course, reflib, "carol", warm=True))
     assert hot == cold
-    assert "" in hot["sys_path"] and not hot["uid_is_root"]
+    assert "" in hot["sys_path"] and not hot["uid_is_root"] and hot["own_proc_files"]
     assert hot["course_modules"] == []
 
 
