@@ -120,6 +120,14 @@ def _like_a_new_process() -> None:
     _fresh_entropy()
 
 
+def _close_fds_except(*keep: int) -> None:
+    """Close every descriptor above 2 but ``keep``, as ``close_fds`` would."""
+    low = 3
+    for fd in sorted(k for k in keep if k >= 3) + [65536]:
+        os.closerange(low, fd)
+        low = fd + 1
+
+
 def _fresh_entropy() -> None:
     """After a fork: numpy's global generator was seeded once, in the helper, and
     every fork would share its sequence; a new interpreter gets fresh entropy.
@@ -187,6 +195,7 @@ class KernelTemplate(ForkedProcess):
             os.setsid()
             _die_with_parent()
             _like_a_new_process()
+            _close_fds_except(read_end)
             chunks = []
             while True:
                 chunk = os.read(read_end, 65536)
@@ -773,6 +782,7 @@ def _fork_probe_host(cfg: dict, start: int, read_end: int, write_end: int):
             null = os.open(os.devnull, os.O_RDWR)
             os.dup2(null, 0)
             os.dup2(err_write, 2)
+            _close_fds_except(write_end)
             os.chdir(cfg["probe_dir"])
             code = probe_host(cfg, start, write_end)
         except BaseException:  # noqa: BLE001 - as an interpreter would report it
