@@ -1,8 +1,9 @@
 """Checks shared by the tests of each source notebook and its probes.
 
-Each ``test_notebooks_<assignment>.py`` calls these with its assignment's name
-and its own lists (which test cells check notebook answers rather than library
-code, which library functions a planted bug must be caught in). See
+``test_source_notebooks.py`` calls these for every assignment, with what
+differs between the notebooks from ``notebook_cases.py`` (which test cells
+check notebook answers rather than library code, which library functions a
+planted bug must be caught in). See
 ``docs/architecture.md`` for the contract between notebooks, probes and the
 autograder.
 """

@@ -5,8 +5,8 @@ only errors the page may show are the ``NotImplementedError`` stubs of the
 library gaps and of the answer cells not filled in yet, and the
 ``AnswerMissingError`` hint of a test cell whose answers (names only an
 unanswered answer cell defines) are not there yet. Anything else (an import
-error, any NameError, a widget that raises) is a defect of the release. A screenshot of every notebook is
-kept in the test artifacts.
+error, any NameError, a widget that raises) is a defect of the release. A
+screenshot of every notebook is kept in the test artifacts.
 """
 
 from __future__ import annotations
