@@ -41,11 +41,13 @@ import contextlib
 import ctypes
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 
@@ -256,9 +258,14 @@ class WarmStarter:
 
     def __init__(self, python: str | None = None, startup_timeout: float = 120.0) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MPL"))}
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   MALLOC_ARENA_MAX="2", PYDEVD_DISABLE_FILE_VALIDATION="1")
+        # Nothing of the grader's own environment: a process keeps its first
+        # environment block in memory (/proc/self/environ) whatever it sets
+        # later, and every sandbox is a fork of this one.
+        self.config_dir = tempfile.mkdtemp(prefix="warm-starter-")
+        env = {"PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
+               "LANG": "C.UTF-8", "HOME": self.config_dir, "MPLCONFIGDIR": self.config_dir,
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MALLOC_ARENA_MAX": "2", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         self.proc = subprocess.Popen(
             [python or sys.executable, "-I", "-B", os.path.abspath(__file__),
              str(theirs.fileno())],
@@ -308,12 +315,13 @@ class WarmStarter:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
         if self.proc.poll() is None:
             with contextlib.suppress(OSError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        shutil.rmtree(self.config_dir, ignore_errors=True)
 
 
 _lock = threading.Lock()

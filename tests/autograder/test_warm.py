@@ -46,6 +46,7 @@ print("FINGERPRINT", {
     "env": sorted(k for k in os.environ if not k.startswith(("JPY_", "PYDEVD"))),
     "tmp": tempfile.gettempdir(),
     "own_proc_files": os.stat("/proc/self/environ").st_uid == os.getuid(),
+    "grader_env_seen": b"canary-1f3b" in open("/proc/self/environ", "rb").read(),
     "course_modules": sorted(m for m in sys.modules
                              if m.startswith(("cs231n_lib", "_course_probes", "_reference"))),
     "visible_root": sorted(os.listdir("/")),
@@ -132,6 +133,19 @@ def _numpy_draw(result: dict) -> str:
                 if line.startswith("NUMPY_DRAW"):
                     return line
     raise AssertionError("the fingerprint cell printed no draw")
+
+
+def test_the_graders_environment_does_not_reach_the_kernel(course, monkeypatch):
+    """A process keeps its first environment block in memory, and the sandbox
+    is a fork of the helper: the helper must start with none of the grader's
+    variables (database passwords, tokens)."""
+    course, reflib, _ = course
+    monkeypatch.setenv("GRADER_SECRET_CANARY", "canary-1f3b")
+    warm.close_all()  # the next helper starts with the canary in our environment
+    seen = _fingerprint(_grade(course, reflib, "carol"))
+    assert seen["grader_env_seen"] is False
+    assert "GRADER_SECRET_CANARY" not in seen["env"]
+    warm.close_all()
 
 
 def test_every_kernel_gets_fresh_entropy(course):
