@@ -215,6 +215,7 @@ def _serve_one(sock: socket.socket, request: dict, fds: list[int], sandbox, entr
 def serve(fd: int) -> int:
     """The helper's main loop: one request at a time until the socket closes."""
     sock = socket.socket(fileno=fd)
+    os.chdir("/")  # hold no folder of the grader's open
     failed = _preload()
     sandbox = _sandbox_module()
     entries = _entries()
