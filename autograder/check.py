@@ -29,6 +29,9 @@ from pathlib import Path
 # seconds, total seconds.
 _EXECUTE = r"""
 import signal, sys
+# nbformat's schema checks would compile lark grammars for an IRI format that
+# notebooks never use: over a second of start-up (see runner._skip_slow_format_checks).
+sys.modules.setdefault("rfc3987_syntax", None)
 import nbformat
 from nbclient import NotebookClient
 
