@@ -143,14 +143,20 @@ def lab_command(root: Path, *, port: int | None = None, token: str | None = None
     return cmd
 
 
-def lab_environment(config_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+def lab_environment(config_dir: Path, base: dict[str, str] | None = None,
+                    workspace: Path | None = None) -> dict[str, str]:
     """The environment for JupyterLab: the course's config and data folders, this venv on PATH.
 
     The kernel is started as ``python -m ipykernel_launcher``; JupyterLab
     replaces a bare ``python`` with its own interpreter, and putting this
     interpreter's folder first on PATH makes every other lookup agree.
+    With ``workspace``, kernels know it (``CS231N_WORKSPACE``): a notebook
+    that imports the installed reference library instead of the learner's
+    copy then gets a warning that says how to fix it.
     """
     env = dict(os.environ if base is None else base)
+    if workspace is not None:
+        env["CS231N_WORKSPACE"] = str(Path(workspace).resolve())
     env["JUPYTER_CONFIG_DIR"] = str(Path(config_dir))
     # With JUPYTER_PREFER_ENV_PATH=0 the user's data folder is searched first
     # for kernels; a private one leaves this environment's python3 as the only one.
@@ -179,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     config_dir = write_course_settings(root / ".jupyter")
     cmd = lab_command(root, port=args.port, open_browser=not args.no_browser)
     print("lab: " + " ".join(cmd))
-    server = subprocess.Popen(cmd, env=lab_environment(config_dir))
+    server = subprocess.Popen(cmd, env=lab_environment(config_dir, workspace=root))
     while True:
         try:
             return server.wait()
