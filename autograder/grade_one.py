@@ -21,7 +21,9 @@ Steps:
 4. run ``autograder/runner.py`` in two sandboxes, one after the other: the
    notebook (which also exports the values the answer probes name), then
    the probes (the notebook's processes are all dead before the probes
-   start, and nothing they wrote reaches the probes' sandbox);
+   start, and nothing they wrote reaches the probes' sandbox). As root, each
+   sandbox is forked from a pre-imported helper (``autograder.warm``) rather
+   than started as new interpreters; the result's ``started`` says which;
 5. verify what came back (``autograder.verify``) and build the result.
 
 Layout of the sandbox's folder (``work/``): ``ro/`` (root-owned, read-only

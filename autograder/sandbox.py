@@ -613,8 +613,9 @@ def _run_entry(cfg: dict, main, args: list[str]) -> None:
         os.environ.clear()
         os.environ.update(cfg["env"])
         _tempfile.tempdir = None  # TMPDIR is the sandbox's now
-        sys.argv = [cfg["argv"][-1 - len(args)] if len(cfg["argv"]) > len(args) else "-"]
-        sys.argv += args
+        # The script a cold start would have run (argv: python, flags, script, *args).
+        script = cfg["argv"][-len(args) - 1] if len(cfg["argv"]) > len(args) else "-"
+        sys.argv = [script, *args]
         code = main(args)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
