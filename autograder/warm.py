@@ -127,30 +127,28 @@ def _preload() -> list[str]:
     return failed
 
 
-def _entries() -> dict:
-    """The in-process entry points a request may name, loaded from this folder."""
+def _load_sibling(filename: str, alias: str):
+    """Import a module of this folder by path, under ``alias`` (the helper runs
+    as a script: this package is not importable here)."""
     import importlib.util
 
     here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location("_warm_runner",
-                                                  os.path.join(here, "runner.py"))
-    runner = importlib.util.module_from_spec(spec)
-    sys.modules["_warm_runner"] = runner
-    spec.loader.exec_module(runner)
+    spec = importlib.util.spec_from_file_location(alias, os.path.join(here, filename))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[alias] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _entries() -> dict:
+    """The in-process entry points a request may name."""
+    runner = _load_sibling("runner.py", "_warm_runner")
     runner.WARM = True
     return {"runner": runner.main}
 
 
 def _sandbox_module():
-    import importlib.util
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location("_warm_sandbox",
-                                                  os.path.join(here, "sandbox.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_warm_sandbox"] = module
-    spec.loader.exec_module(module)
-    return module
+    return _load_sibling("sandbox.py", "_warm_sandbox")
 
 
 def _die_with(parent: int, libc) -> None:

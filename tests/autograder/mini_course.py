@@ -185,6 +185,16 @@ def submit(course: Path, student: str, kind: str = "reference") -> Path:
     return folder
 
 
+def honest_bases(course: Path, dest: Path) -> dict[str, Path]:
+    """An honest ``reference`` and ``release`` submission in ``dest/<kind>/``,
+    outside the course: the bases that hostile variants are built on."""
+    dest.mkdir()
+    for kind in ("reference", "release"):
+        shutil.move(submit(course, f"base-{kind}", kind), dest / kind)
+        shutil.rmtree(course / "submitted" / f"base-{kind}")
+    return {kind: dest / kind for kind in ("reference", "release")}
+
+
 def make_mini_course(root: Path, students: dict[str, str] | None = None) -> tuple[Path, Path]:
     """Return ``(course, reference library folder)``."""
     course = root / "course"

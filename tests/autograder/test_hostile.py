@@ -50,13 +50,9 @@ def hostile_run():
     try:
         course, reflib = mini_course.make_mini_course(
             root, {"alice": "reference", "bob": "release"})
-        honest = root / "honest"
-        honest.mkdir()
-        for kind in ("reference", "release"):
-            shutil.move(mini_course.submit(course, f"base-{kind}", kind), honest / kind)
-            shutil.rmtree(course / "submitted" / f"base-{kind}")
-        made = make_hostile_class(course, ASSIGNMENT, reference_dir=honest / "reference",
-                                  release_dir=honest / "release", reference_lib_dir=reflib,
+        bases = mini_course.honest_bases(course, root / "honest")
+        made = make_hostile_class(course, ASSIGNMENT, reference_dir=bases["reference"],
+                                  release_dir=bases["release"], reference_lib_dir=reflib,
                                   other_students=["alice", "bob"], slow_seconds=2.0)
         before = tree_digest(course, reflib.parent)
 

@@ -71,13 +71,9 @@ def course():
         course, reflib = mini_course.make_mini_course(
             root, {"alice": "reference", "bob": "release"})
         _with_fingerprint(course, "carol")
-        honest = root / "honest"
-        honest.mkdir()
-        for kind in ("reference", "release"):
-            shutil.move(mini_course.submit(course, f"base-{kind}", kind), honest / kind)
-            shutil.rmtree(course / "submitted" / f"base-{kind}")
-        hostile = make_hostile_class(course, ASSIGNMENT, reference_dir=honest / "reference",
-                                     release_dir=honest / "release", kinds=HOSTILE_KINDS,
+        bases = mini_course.honest_bases(course, root / "honest")
+        hostile = make_hostile_class(course, ASSIGNMENT, reference_dir=bases["reference"],
+                                     release_dir=bases["release"], kinds=HOSTILE_KINDS,
                                      reference_lib_dir=reflib)
         yield course, reflib, sorted(hostile)
     finally:
