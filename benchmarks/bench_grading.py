@@ -93,6 +93,27 @@ def our_scores(course: Path, assignment: str) -> dict[str, float]:
     return {r["student"]: float(r.get("score") or 0.0) for r in load_records(course, assignment)}
 
 
+def warm_helper_cost(repeats: int = 3) -> dict:
+    """What one warm-start helper costs a worker once: start-up wall and CPU
+    seconds (medians) and resident memory when ready."""
+    from autograder.warm import WarmStarter
+
+    walls, cpus, rss = [], [], []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        starter = WarmStarter()
+        walls.append(time.perf_counter() - t0)
+        for line in Path(f"/proc/{starter.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss.append(int(line.split()[1]) / 1024)
+        starter.close()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return {"start_seconds": statistics.median(walls), "start_cpu": statistics.median(cpus),
+            "rss_mb": statistics.median(rss) if rss else float("nan")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=40)
@@ -103,7 +124,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run these job counts with --cold (none: skip)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
+    parser.add_argument("--helper-only", action="store_true",
+                        help="measure only what a warm-start helper costs a worker")
     args = parser.parse_args(argv)
+    helper = warm_helper_cost()
+    print(f"warm-start helper (once per worker): starts in {helper['start_seconds']:.2f} s "
+          f"wall, {helper['start_cpu']:.2f} s CPU, {helper['rss_mb']:.0f} MB resident "
+          "(median of 3)")
+    if args.helper_only:
+        return 0
 
     root = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
@@ -164,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|")
     baseline = runs["nbgrader autograde"]["scores"]
     figures = {"machine": machine(), "students": n, "assignment": assignment, "runs": {},
+               "warm_helper": helper,
                "load_after": _load()}
     for name, run in runs.items():
         rate = 60.0 * n / run["seconds"]
