@@ -272,7 +272,6 @@ class WarmStarter:
             start_new_session=True)
         theirs.close()
         self.sock = ours
-        self.lock = threading.Lock()
         self.sock.settimeout(startup_timeout)
         try:
             hello, _ = _recv(self.sock)
