@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.collect import CollectError
-from autograder.collect import Limits as CollectLimits
+from autograder.grading.collect import CollectError
+from autograder.grading.collect import Limits as CollectLimits
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("release", add_help=False,
                        help="regenerate the students' release from source",
                        description="Regenerate release/<assignment>/ from source/ "
-                                   "(see python -m autograder.release --help).")
+                                   "(see python -m autograder.release.build --help).")
     p.add_argument("-h", "--help", action="store_true")
 
     p = sub.add_parser("collect", help="import submissions into submitted/<student>/<a>/",
@@ -136,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Sub-commands that own their argument parsing get the rest of the line as is.
-DELEGATED = {"release": "autograder.release", "check": "autograder.check",
-             "demo": "autograder.demo"}
+DELEGATED = {"release": "autograder.release.build", "check": "autograder.student.check",
+             "demo": "autograder.demo.class_demo"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _collect(args, course: Path) -> int:
-    from autograder import collect
+    from autograder.grading import collect
 
     limits = CollectLimits(max_file_bytes=int(args.max_file_mb * 2**20))
     kind = "exchange" if args.exchange else args.kind
@@ -193,7 +193,7 @@ def _collect(args, course: Path) -> int:
 
 
 def _grade(args, course: Path) -> int:
-    from autograder.schedule import grade_class
+    from autograder.grading.schedule import grade_class
 
     kwargs = {}
     if args.seed is not None:
@@ -235,7 +235,7 @@ def format_summary(summary) -> str:
     for record in summary.errors:
         lines.append(f"  error {record['student']}/{record['assignment']}: "
                      f"{' '.join(str(record.get('error')).split())[:300]}")
-    from autograder.record import needs_attention
+    from autograder.grading.record import needs_attention
 
     for record in summary.graded:
         flags = [str(f) for f in record.get("flags") or [] if needs_attention(f)]
@@ -246,7 +246,7 @@ def format_summary(summary) -> str:
 
 
 def _export(args, course: Path) -> int:
-    from autograder.export import export_all
+    from autograder.grading.export import export_all
 
     if not (course / "grading").is_dir() and not args.db and not (
             course / "gradebook.db").exists():

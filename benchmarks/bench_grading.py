@@ -37,9 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.demo import prepare_course, synthesise_class
-from autograder.record import load_records
-from autograder.release import nbgrader_env
+from autograder.demo.class_demo import prepare_course, synthesise_class
+from autograder.grading.record import load_records
+from autograder.release.build import nbgrader_env
 
 
 def machine() -> str:
@@ -96,7 +96,7 @@ def our_scores(course: Path, assignment: str) -> dict[str, float]:
 def warm_helper_cost(repeats: int = 3) -> dict:
     """What one warm-start helper costs a worker once: start-up wall and CPU
     seconds (medians) and resident memory when ready."""
-    from autograder.warm import WarmStarter
+    from autograder.sandbox.warm import WarmStarter
 
     walls, cpus, rss = [], [], []
     for _ in range(repeats):

@@ -1,7 +1,7 @@
 """How long each reference notebook takes to run end to end, headless.
 
 For every assignment with a source notebook: release it (in a temporary copy
-of the course), build the reference submission (``autograder.synth``), and
+of the course), build the reference submission (``autograder.demo.synth``), and
 execute the notebook with nbclient the way nbgrader's autograde does (a fresh
 ``python3`` kernel, the working directory the submission's folder, so the
 submission's own ``cs231n_lib`` is imported). Wall time covers kernel start,
@@ -35,9 +35,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from autograder.gaps import read_gap_table  # noqa: E402
-from autograder.release import release  # noqa: E402
-from autograder.synth import make_submission  # noqa: E402
+from autograder.demo.synth import make_submission  # noqa: E402
+from autograder.release.build import release  # noqa: E402
+from autograder.release.gaps import read_gap_table  # noqa: E402
 
 BUDGET_SECONDS = 30.0
 

@@ -14,7 +14,7 @@ import importlib
 
 import numpy as np
 
-from autograder.probes import AnswerProbe, Probe
+from autograder.grading.probes import AnswerProbe, Probe
 
 
 def _module(lib, name):

@@ -21,10 +21,10 @@ from nbclient import NotebookClient
 from nbgrader.nbgraderformat import MetadataValidator
 
 import cs231n_lib
-from autograder.grade_one import load_package, load_probe_file
-from autograder.release import release
-from autograder.synth import plant_bug
-from autograder.verify import compare_outputs, plain_outputs
+from autograder.demo.synth import plant_bug
+from autograder.grading.grade import load_package, load_probe_file
+from autograder.grading.verify import compare_outputs, plain_outputs
+from autograder.release.build import release
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "assignments"
@@ -175,7 +175,7 @@ def library_copy(tmp_path: Path, bugs=()) -> object:
     """A copy of the reference library under a private name, with bugs planted.
 
     ``bugs`` holds ``(module, function, mutation)`` triples for
-    ``autograder.synth.plant_bug`` (``mutation`` None: its default, the
+    ``autograder.demo.synth.plant_bug`` (``mutation`` None: its default, the
     function's last gradient assignment scaled by 1.01).
     """
     dest = tmp_path / "cs231n_lib"

@@ -16,7 +16,9 @@ import pytest
 from notebook_contract import COURSE, autograded_test_cells, nbgrader_meta, read_source
 
 import cs231n_lib
-from autograder import grade_one, runner, verify
+from autograder.grading import grade as grade_one
+from autograder.grading import verify
+from autograder.inside import runner
 
 ASSIGNMENTS = ("backprop", "conv", "activations", "initialization", "batchnorm")
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)

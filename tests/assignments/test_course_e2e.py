@@ -24,8 +24,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.release import release, run_nbgrader
-from autograder.synth import make_submission
+from autograder.demo.synth import make_submission
+from autograder.release.build import release, run_nbgrader
 
 REPO = Path(__file__).resolve().parents[2]
 

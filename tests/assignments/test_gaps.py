@@ -1,4 +1,4 @@
-"""Finding and stubbing the library's solution regions (autograder.gaps)."""
+"""Finding and stubbing the library's solution regions (autograder.release.gaps)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from autograder.gaps import (
+from autograder.release.gaps import (
     GapMarkerError,
     find_gaps,
     read_gap_table,

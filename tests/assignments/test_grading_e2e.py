@@ -15,8 +15,8 @@ import nbformat
 import pytest
 from toy_course import MANUAL_POINTS, POINTS
 
-from autograder.release import release, run_nbgrader
-from autograder.synth import make_submission
+from autograder.demo.synth import make_submission
+from autograder.release.build import release, run_nbgrader
 
 
 def autograde_and_export(course: Path) -> dict[tuple[str, str], tuple[float, float]]:

@@ -1,4 +1,4 @@
-"""The release step on the fixture course (autograder.release)."""
+"""The release step on the fixture course (autograder.release.build)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.release import ReleaseError, find_markers, main, release
+from autograder.release.build import ReleaseError, find_markers, main, release
 
 
 def _tree_bytes(root: Path) -> dict[str, bytes]:

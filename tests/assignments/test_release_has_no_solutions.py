@@ -24,8 +24,8 @@ import nbformat
 import pytest
 import tomllib
 
-from autograder.gaps import read_gap_table
-from autograder.release import release, release_rule, write_library
+from autograder.release.build import release, release_rule, write_library
+from autograder.release.gaps import read_gap_table
 
 REPO = Path(__file__).resolve().parents[2]
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",

@@ -1,4 +1,4 @@
-"""Synthetic submissions (autograder.synth), without running nbgrader."""
+"""Synthetic submissions (autograder.demo.synth), without running nbgrader."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import nbformat
 import pytest
 from toy_course import TOYGRAPH, TOYLAYER
 
-from autograder.gaps import find_gaps, read_gap_table, strip_markers
-from autograder.release import release_rule, write_library
-from autograder.synth import default_mutation, make_submission, plant_bug, reference_notebook
+from autograder.demo.synth import default_mutation, make_submission, plant_bug, reference_notebook
+from autograder.release.build import release_rule, write_library
+from autograder.release.gaps import find_gaps, read_gap_table, strip_markers
 
 
 def _fake_release(course):

@@ -1,10 +1,10 @@
-"""The learner's workspace never overwrites their files (autograder.workspace)."""
+"""The learner's workspace never overwrites their files (autograder.student.workspace)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.workspace import main, update_workspace
+from autograder.student.workspace import main, update_workspace
 
 
 def _fake_release(root: Path) -> Path:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import cs231n_lib
-from autograder.lab import lab_environment
+from autograder.student.lab import lab_environment
 
 REFERENCE_INIT = Path(cs231n_lib.__file__)
 IMPORT = ("import warnings; warnings.simplefilter('always'); import cs231n_lib; "

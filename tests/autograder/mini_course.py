@@ -70,7 +70,7 @@ PROBES = '''"""Probes of the mini assignment."""
 
 import numpy as np
 
-from autograder.probes import Probe
+from autograder.grading.probes import Probe
 
 
 def _scale_inputs(rng):

@@ -156,7 +156,7 @@ def seed_gradebook(course: Path) -> None:
     import shutil
     import tempfile
 
-    from autograder.record import GRADEBOOK_FILE, open_gradebook
+    from autograder.grading.record import GRADEBOOK_FILE, open_gradebook
 
     if not _BLANK_GRADEBOOK:
         path = Path(tempfile.mkdtemp(prefix="blank-gradebook-")) / GRADEBOOK_FILE

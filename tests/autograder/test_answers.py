@@ -17,8 +17,10 @@ import types
 import numpy as np
 import pytest
 
-from autograder import grade_one, runner, verify
-from autograder.probes import AnswerProbe
+from autograder.grading import grade as grade_one
+from autograder.grading import verify
+from autograder.grading.probes import AnswerProbe
+from autograder.inside import runner
 
 
 def export(namespace: dict, variables=(), function="", inputs=()) -> dict:
@@ -261,7 +263,7 @@ def _probe_file(tmp_path, body: str):
 def test_reference_answers_must_cover_what_the_probe_exports(tmp_path, monkeypatch):
     path = _probe_file(tmp_path, """
         import numpy as np
-        from autograder.probes import AnswerProbe
+        from autograder.grading.probes import AnswerProbe
         ANSWER_PROBES = [
             AnswerProbe("test_a", "good", ("a",), lambda lib, i: {"a": 1}),
             AnswerProbe("test_b", "short", ("a", "b"), lambda lib, i: {"a": 1}),
@@ -281,7 +283,7 @@ def test_reference_answers_must_cover_what_the_probe_exports(tmp_path, monkeypat
 @pytest.mark.parametrize("bad", ['("not a name!",)', '("__import__(\'os\')",)'])
 def test_answer_probe_variables_must_be_names(tmp_path, bad):
     path = _probe_file(tmp_path, f"""
-        from autograder.probes import AnswerProbe
+        from autograder.grading.probes import AnswerProbe
         ANSWER_PROBES = [AnswerProbe("test_a", "a", {bad}, lambda lib, i: {{}})]
     """)
     with pytest.raises(ValueError, match="Python names"):
@@ -291,7 +293,7 @@ def test_answer_probe_variables_must_be_names(tmp_path, bad):
 def test_probe_names_are_unique_across_both_kinds(tmp_path):
     path = _probe_file(tmp_path, """
         import numpy as np
-        from autograder.probes import AnswerProbe, Probe
+        from autograder.grading.probes import AnswerProbe, Probe
         PROBES = [Probe("test_a", "same", lambda rng: {}, lambda lib, i: {"o": np.zeros(1)})]
         ANSWER_PROBES = [AnswerProbe("test_b", "same", ("x",), lambda lib, i: {"x": 1})]
     """)

@@ -11,7 +11,7 @@ import pytest
 from pipeline_helpers import ASSIGNMENT, GRADER, HELPERS_DIR, make_course, released_notebook
 
 from autograder import cli
-from autograder.check import find_notebooks, format_check, score_notebook
+from autograder.student.check import find_notebooks, format_check, score_notebook
 
 REPO = HELPERS_DIR.parents[1]
 COMMANDS = ("release", "collect", "grade", "export", "check", "demo")
@@ -79,8 +79,8 @@ def test_collect_auto_detects_folders_and_zips(tmp_path, capsys):
 @pytest.mark.slow
 def test_grade_then_export_from_the_command_line(tmp_path, monkeypatch, capsys):
     course = make_course(tmp_path, {"alice": {}, "bob": {"error": "no notebook"}})
-    monkeypatch.setattr("autograder.schedule.DEFAULT_GRADER", GRADER)
-    from autograder import schedule
+    monkeypatch.setattr("autograder.grading.schedule.DEFAULT_GRADER", GRADER)
+    from autograder.grading import schedule
 
     original = schedule.grade_class
 

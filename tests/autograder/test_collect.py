@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.collect import (
+from autograder.grading.collect import (
     CollectError,
     Limits,
     collect_exchange,

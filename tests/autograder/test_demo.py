@@ -6,7 +6,13 @@ import csv
 
 import pytest
 
-from autograder.demo import HONEST_KINDS, format_table, meets_expectation, run_demo, summarise
+from autograder.demo.class_demo import (
+    HONEST_KINDS,
+    format_table,
+    meets_expectation,
+    run_demo,
+    summarise,
+)
 
 
 def test_summary_groups_by_kind():

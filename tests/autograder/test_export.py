@@ -7,8 +7,8 @@ import json
 
 from pipeline_helpers import ASSIGNMENT, HIDDEN_LINE, fake_grade, make_course, submit
 
-from autograder.export import export_all, gradescope_results, strip_hidden
-from autograder.record import Recorder
+from autograder.grading.export import export_all, gradescope_results, strip_hidden
+from autograder.grading.record import Recorder
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold** [l](javascript:1)'
 
@@ -91,7 +91,7 @@ def test_gradescope_schema_and_hidden_visibility(tmp_path):
 def test_gradescope_rejects_unknown_visibility(tmp_path):
     import pytest
 
-    from autograder.export import AssignmentInfo
+    from autograder.grading.export import AssignmentInfo
 
     course = make_course(tmp_path, gradebook=False)
     with pytest.raises(ValueError, match="after_published"):

@@ -16,7 +16,7 @@ import mini_course
 import pytest
 from mini_course import ASSIGNMENT, POINTS
 
-from autograder.grade_one import grade_submission
+from autograder.grading.grade import grade_submission
 from autograder.sandbox import Limits
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ ALL_POINTS = {**POINTS, "test_double": 1.0}
 
 ANSWER_PROBES = '''
 
-from autograder.probes import AnswerProbe
+from autograder.grading.probes import AnswerProbe
 
 
 def _double_inputs(rng):

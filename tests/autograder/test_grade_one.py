@@ -11,8 +11,8 @@ import mini_course
 import pytest
 from mini_course import ASSIGNMENT, HIDDEN_MARK, POINTS, SOLUTION_MARK
 
-from autograder import grade_one
-from autograder.grade_one import grade_submission, rebuild_notebook
+from autograder.grading import grade as grade_one
+from autograder.grading.grade import grade_submission, rebuild_notebook
 from autograder.sandbox import Limits
 
 LIMITS = Limits(cell_seconds=20, submission_seconds=90, max_processes=64)

@@ -1,7 +1,7 @@
 """Grading the real assignments (those with probes) through the sandbox.
 
 The course is released into a temporary folder; synthetic submissions come
-from ``autograder.synth``: the reference earns full marks from trusted
+from ``autograder.demo.synth``: the reference earns full marks from trusted
 probes, the untouched release earns nothing, a subtly wrong backward pass
 loses the cell its probes decide, and wrong answers typed into the
 notebook lose exactly the cells their answer probes decide.
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import synth
-from autograder.demo import gap_functions, prepare_course
-from autograder.grade_one import grade_submission, load_probe_file
-from autograder.release import COURSE_ROOT
+from autograder.demo import synth
+from autograder.demo.class_demo import gap_functions, prepare_course
+from autograder.grading.grade import grade_submission, load_probe_file
+from autograder.release.build import COURSE_ROOT
 from autograder.sandbox import Limits
 
 pytestmark = pytest.mark.slow

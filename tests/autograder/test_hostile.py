@@ -16,8 +16,8 @@ import pytest
 from mini_course import ASSIGNMENT, HIDDEN_MARK, POINTS, SOLUTION_MARK
 
 from autograder import sandbox
-from autograder.grade_one import grade_submission
-from autograder.hostile import HOSTILE, make_hostile, make_hostile_class
+from autograder.demo.hostile import HOSTILE, make_hostile, make_hostile_class
+from autograder.grading.grade import grade_submission
 from autograder.sandbox import Limits
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 from nbgrader.api import Gradebook
 from pipeline_helpers import ASSIGNMENT, fake_grade, make_course
 
-from autograder.record import (
+from autograder.grading.record import (
     MACHINERY,
     Recorder,
     gradebook_url,

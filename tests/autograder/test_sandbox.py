@@ -122,7 +122,7 @@ def test_hiding_also_works_inside_a_visible_folder(tmp_path, open_dir):
 
 @needs_root
 def test_only_the_allowed_folders_exist(tmp_path):
-    repo = pathlib.Path(sandbox.__file__).resolve().parents[1]
+    repo = pathlib.Path(sandbox.__file__).resolve().parents[2]
     r = run_py(tmp_path, f"""
         import os, sys
         print(sorted(os.listdir('/')))

@@ -20,8 +20,8 @@ import pytest
 from nbgrader.api import Gradebook
 from pipeline_helpers import ASSIGNMENT, GRADER, HELPERS_DIR, make_course, submit
 
-from autograder.record import MACHINERY, gradebook_url, load_record, load_records
-from autograder.schedule import WORKER_DIED, find_submissions, grade_class, plan
+from autograder.grading.record import MACHINERY, gradebook_url, load_record, load_records
+from autograder.grading.schedule import WORKER_DIED, find_submissions, grade_class, plan
 
 REPO = HELPERS_DIR.parents[1]
 
@@ -123,7 +123,7 @@ def test_submission_that_kills_workers_ends_as_an_error_row(tmp_path):
 INTERRUPTED_RUN = textwrap.dedent("""
     import sys
     sys.path.insert(0, {helpers!r})
-    from autograder.schedule import grade_class
+    from autograder.grading.schedule import grade_class
     summary = grade_class({course!r}, "backprop", jobs=1, grader="pipeline_helpers:fake_grade",
                           progress=False)
     print("interrupted" if summary.interrupted else "finished", len(summary.results), flush=True)

@@ -9,8 +9,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from autograder import verify
-from autograder.probes import Probe
+from autograder.grading import verify
+from autograder.grading.probes import Probe
 
 
 def npz_bytes(**arrays) -> bytes:

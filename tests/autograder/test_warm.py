@@ -16,10 +16,10 @@ import mini_course
 import pytest
 from mini_course import ASSIGNMENT, POINTS
 
-from autograder import sandbox, warm
-from autograder.grade_one import grade_submission
-from autograder.hostile import make_hostile_class
-from autograder.sandbox import Limits
+from autograder import sandbox
+from autograder.demo.hostile import make_hostile_class
+from autograder.grading.grade import grade_submission
+from autograder.sandbox import Limits, warm
 
 pytestmark = [
     pytest.mark.slow,

@@ -1,9 +1,9 @@
 """Fixtures of the browser suite: a release, a learner's workspace, JupyterLab, Chromium.
 
 Everything is built once per test session in pytest's temporary folder: a copy
-of the course is released (``autograder.release``), copied into a workspace
-(``autograder.workspace``), and JupyterLab is started on it with the course's
-settings (``autograder.lab``) in private config, data and runtime folders, on
+of the course is released (``autograder.release.build``), copied into a workspace
+(``autograder.student.workspace``), and JupyterLab is started on it with the course's
+settings (``autograder.student.lab``) in private config, data and runtime folders, on
 loopback, with a random token. Chromium is Debian's (``/usr/bin/chromium``),
 driven by Playwright.
 """
@@ -33,10 +33,10 @@ from lab_server import (
     wait_for_server,
 )
 
-from autograder.lab import lab_command, lab_environment, write_course_settings
-from autograder.release import release
-from autograder.synth import make_submission
-from autograder.workspace import update_workspace
+from autograder.demo.synth import make_submission
+from autograder.release.build import release
+from autograder.student.lab import lab_command, lab_environment, write_course_settings
+from autograder.student.workspace import update_workspace
 
 
 @pytest.fixture(scope="session")

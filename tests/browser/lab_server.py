@@ -90,7 +90,7 @@ def private_environment(base: Path, env: dict[str, str]) -> dict[str, str]:
 def stop(proc: subprocess.Popen, grace: float = 15.0) -> None:
     """Stop a server started in its own session: SIGTERM to its process group, then SIGKILL.
 
-    The group holds the server and whatever started it (``autograder.lab``);
+    The group holds the server and whatever started it (``autograder.student.lab``);
     the server stops its kernels itself on SIGTERM.
     """
     def group_alive() -> bool:

@@ -1,4 +1,4 @@
-"""``make lab`` (``python -m autograder.lab``): the learner's workspace, opened in JupyterLab.
+"""``make lab`` (``python -m autograder.student.lab``): the learner's workspace in JupyterLab.
 
 The command is run as a learner runs it, on a workspace that already holds
 some of their work: that work is kept, every assignment is added, JupyterLab
@@ -43,7 +43,8 @@ def wait_for_url(log: Path, port: int, proc: subprocess.Popen) -> str:
         if match := pattern.search(text):
             return match.group(0)
         if proc.poll() is not None:
-            raise AssertionError(f"autograder.lab exited with {proc.returncode}:\n{text[-4000:]}")
+            raise AssertionError(f"autograder.student.lab exited with {proc.returncode}:\n"
+                                 f"{text[-4000:]}")
         time.sleep(0.25)
     raise AssertionError(f"no JupyterLab URL within {START_TIMEOUT} s:\n"
                          f"{log.read_text(errors='replace')[-4000:]}")
@@ -73,7 +74,7 @@ def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
     log = tmp_path / "lab.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.lab", "--dest", str(workspace),
+            [sys.executable, "-m", "autograder.student.lab", "--dest", str(workspace),
              "--release", str(release_dir), "--port", str(port), "--no-browser"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)

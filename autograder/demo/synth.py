@@ -17,7 +17,7 @@ Kinds of submission (all laid out as nbgrader expects,
     the last gradient assignment of its solution region is scaled by 1.01
     (a wrong factor that only a numerical gradient check notices).
 
-Hostile submissions (``autograder.hostile``) start from these.
+Hostile submissions (``autograder.demo.hostile``) start from these.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.gaps import Gap, find_gaps, parse_python, read_gap_table
-from autograder.release import LIBRARY_DIR, PACKAGE, release_rule, write_library
+from autograder.release.build import LIBRARY_DIR, PACKAGE, release_rule, write_library
+from autograder.release.gaps import Gap, find_gaps, parse_python, read_gap_table
 
 KINDS = ("reference", "release", "partial", "wrong_backward")
 TIMESTAMP = "2026-11-20 12:00:00.000000 UTC"

@@ -1,7 +1,7 @@
 """The program that runs inside the sandbox, next to the student's code.
 
 It is copied into the sandbox's read-only folder and started there by
-``autograder.grade_one``; it needs nothing from the course or from the
+``autograder.grading.grade``; it needs nothing from the course or from the
 reference library, only the standard library, numpy, nbformat and nbclient.
 Nothing it writes is trusted: the grading process treats every file it
 leaves as hostile input.
@@ -46,7 +46,7 @@ import traceback
 import types
 
 SEP = "::"  # between a probe's name and an output's key in outputs.npz
-# Set by autograder.warm when this module runs in a pre-imported helper's
+# Set by autograder.sandbox.warm when this module runs in a pre-imported helper's
 # fork: the kernel and the probe host are then forked from this process
 # (whose imports are done) instead of started as new interpreters.
 WARM = False
@@ -713,10 +713,12 @@ def probe_host(cfg: dict, start: int, report_fd: int) -> int:
     os.dup2(devnull, 1)
     sys.stdout = open(os.devnull, "w")
     # The probe contract module, under the name probe files import it by.
-    pkg = types.ModuleType("autograder")
-    pkg.__path__ = []
-    sys.modules["autograder"] = pkg
-    pkg.probes = _load_module("autograder.probes", cfg["contract_file"])
+    for name in ("autograder", "autograder.grading"):
+        pkg = types.ModuleType(name)
+        pkg.__path__ = []
+        sys.modules[name] = pkg
+    sys.modules["autograder"].grading = pkg
+    pkg.probes = _load_module("autograder.grading.probes", cfg["contract_file"])
     # The student's copy (read-only) comes first, also for a probe file
     # that imports cs231n_lib itself.
     sys.path.insert(0, cfg["library_dir"])

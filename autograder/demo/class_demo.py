@@ -3,8 +3,8 @@
 1. copy the course's sources (``gaps.toml``, ``nbgrader_config.py``,
    ``source/``, ``probes/``) into a fresh demo course and release it;
 2. synthesise a class (30 students by default): complete, partial, empty and
-   subtly wrong submissions (``autograder.synth``) and hostile ones
-   (``autograder.hostile``);
+   subtly wrong submissions (``autograder.demo.synth``) and hostile ones
+   (``autograder.demo.hostile``);
 3. grade them all in parallel on a local Dask cluster with a progress bar;
 4. write the gradebook, the CSV, the Gradescope files and the feedback;
 5. print a summary table: per kind of submission, how many, the mean and
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from autograder.release import COURSE_ROOT, LIBRARY_DIR, PACKAGE, release
+from autograder.release.build import COURSE_ROOT, LIBRARY_DIR, PACKAGE, release
 
 # The kinds of honest submission, in the order students are dealt them.
 HONEST_KINDS = ("complete", "partial", "empty", "wrong")
@@ -63,7 +63,7 @@ def prepare_course(dest: Path, *, source_course: Path = COURSE_ROOT,
 
 def gap_functions(course: Path, assignment: str) -> dict[str, list[str]]:
     """The library functions holding ``assignment``'s gaps: ``{module: [function, ...]}``."""
-    from autograder.gaps import find_gaps, read_gap_table
+    from autograder.release.gaps import find_gaps, read_gap_table
 
     row = next(r for r in read_gap_table(course / "gaps.toml") if r.name == assignment)
     out: dict[str, list[str]] = {}
@@ -88,7 +88,7 @@ def partial_functions(by_module: dict[str, list[str]]) -> list[str]:
 
 
 def _honest(course: Path, assignment: str, student: str, kind: str) -> None:
-    from autograder import synth
+    from autograder.demo import synth
 
     by_module = gap_functions(course, assignment)
     functions = [f for names in by_module.values() for f in names]
@@ -118,15 +118,15 @@ def synthesise_class(course: Path, assignment: str, students: int, *,
     """Write ``students`` submissions of ``assignment``; return ``{student: kind}``.
 
     Honest kinds are dealt round robin. With ``hostile``, every kind of
-    ``autograder.hostile`` takes the place of one honest student (as many as
+    ``autograder.demo.hostile`` takes the place of one honest student (as many as
     the class size allows beyond one student of each honest kind); hostile
     kinds are named ``hostile:<kind>``.
     """
-    from autograder import synth
+    from autograder.demo import synth
 
     attacks: list[str] = []
     if hostile:
-        from autograder.hostile import HOSTILE
+        from autograder.demo.hostile import HOSTILE
 
         attacks = list(HOSTILE)[: max(0, students - len(HONEST_KINDS))]
     plan = [HONEST_KINDS[i % len(HONEST_KINDS)] for i in range(students - len(attacks))]
@@ -138,7 +138,7 @@ def synthesise_class(course: Path, assignment: str, students: int, *,
         _honest(course, assignment, student, dealt[student])
     if not attacks:
         return dealt
-    from autograder.hostile import make_hostile
+    from autograder.demo.hostile import make_hostile
 
     # The honest starting points of the attacks live outside submitted/.
     bases = course.parent / "bases" / assignment
@@ -152,7 +152,7 @@ def synthesise_class(course: Path, assignment: str, students: int, *,
         if not kind.startswith("hostile:"):
             continue
         attack = kind.split(":", 1)[1]
-        from autograder.hostile import HOSTILE
+        from autograder.demo.hostile import HOSTILE
 
         make_hostile(bases / HOSTILE[attack].base, course / "submitted" / student / assignment,
                      attack, assignment=assignment, course_root=course,
@@ -164,7 +164,7 @@ def expected_outcome(kind: str) -> str:
     """What correct grading gives a hostile kind (``full``, ``probed``, ``zero``, ``error``)."""
     if not kind.startswith("hostile:"):
         return ""
-    from autograder.hostile import HOSTILE
+    from autograder.demo.hostile import HOSTILE
 
     return HOSTILE[kind.split(":", 1)[1]].expect
 
@@ -225,7 +225,7 @@ def summarise(records: Iterable[dict], kinds: dict[str, str]) -> list[dict]:
 
 
 def _attention(record: dict) -> bool:
-    from autograder.record import needs_attention
+    from autograder.grading.record import needs_attention
 
     return any(needs_attention(f) for f in record.get("flags") or [])
 
@@ -248,9 +248,9 @@ def run_demo(out: Path, *, students: int = 30, jobs: int | None = None,
              cell_seconds: float = 20.0, submission_seconds: float = 180.0,
              progress: bool = True, log: Callable[[str], None] = print) -> dict:
     """Release, synthesise, grade, export; return what happened (for tests)."""
-    from autograder.export import export_all
+    from autograder.grading.export import export_all
+    from autograder.grading.schedule import grade_class
     from autograder.sandbox import Limits
-    from autograder.schedule import grade_class
 
     t0 = time.monotonic()
     log(f"demo: releasing the assignments into {out / 'course'}")

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.record import (
+from autograder.grading.record import (
     assignment_notebooks,
     grade_cells,
     gradebook_url,

@@ -32,7 +32,7 @@ the write ends of the command's stdout and stderr pipes (``SCM_RIGHTS``),
 the helper answers ``{"pid": ...}`` once the sandbox's outer process exists
 and ``{"status": ...}`` (a ``waitpid`` status) when it has ended.
 
-    python -I -B warm.py FD      # the helper; FD is its end of the socket pair
+    python -I -B -m autograder.sandbox.warm FD   # the helper; FD: its end of the socket pair
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ import sys
 import tempfile
 import threading
 import traceback
+
+from autograder.sandbox.limits import WarmStartError
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -127,28 +129,18 @@ def _preload() -> list[str]:
     return failed
 
 
-def _load_sibling(filename: str, alias: str):
-    """Import a module of this folder by path, under ``alias`` (the helper runs
-    as a script: this package is not importable here)."""
-    import importlib.util
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location(alias, os.path.join(here, filename))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[alias] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _entries() -> dict:
     """The in-process entry points a request may name."""
-    runner = _load_sibling("runner.py", "_warm_runner")
+    from autograder.inside import runner
+
     runner.WARM = True
     return {"runner": runner.main}
 
 
-def _sandbox_module():
-    return _load_sibling("sandbox.py", "_warm_sandbox")
+def _sandbox_init():
+    from autograder.sandbox import init
+
+    return init
 
 
 def _die_with(parent: int, libc) -> None:
@@ -215,7 +207,7 @@ def serve(fd: int) -> int:
     sock = socket.socket(fileno=fd)
     os.chdir("/")  # hold no folder of the grader's open
     failed = _preload()
-    sandbox = _sandbox_module()
+    sandbox = _sandbox_init()
     entries = _entries()
     _send(sock, {"ready": True, "pid": os.getpid(), "not_preloaded": failed})
     while True:
@@ -237,13 +229,7 @@ def serve(fd: int) -> int:
 # ---------------------------------------------------------------------------
 # The grader's side.
 
-try:
-    from autograder.sandbox import WarmStartError as _Failure
-except ImportError:  # in the helper itself, which never raises it
-    _Failure = RuntimeError
-
-
-class WarmStarterError(_Failure):
+class WarmStarterError(WarmStartError):
     """The helper could not be started or stopped answering."""
 
 
@@ -266,7 +252,7 @@ class WarmStarter:
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "MALLOC_ARENA_MAX": "2", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         self.proc = subprocess.Popen(
-            [python or sys.executable, "-I", "-B", os.path.abspath(__file__),
+            [python or sys.executable, "-I", "-B", "-m", "autograder.sandbox.warm",
              str(theirs.fileno())],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env,
             start_new_session=True)

@@ -22,7 +22,7 @@ Points of a test cell (a code cell with ``grade: true`` and no solution):
   believed at all and such cells get zero. ``grade_cells`` takes
   ``unprobed="zero"`` to give them nothing in every case.
 
-Answer probes (``autograder.probes.AnswerProbe``) decide cells that check
+Answer probes (``autograder.grading.probes.AnswerProbe``) decide cells that check
 values typed into the notebook. The notebook run exports those values as JSON
 text (``answers.json``); ``load_answers`` parses it strictly (only JSON's
 numbers, strings, ``null``, booleans, lists and string-keyed objects, with

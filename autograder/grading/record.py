@@ -269,7 +269,7 @@ class Recorder:
     def record(self, result: Mapping) -> dict:
         """Write one grading result; return the record that was saved.
 
-        ``result`` is what ``autograder.grade_one.grade_submission`` returns
+        ``result`` is what ``autograder.grading.grade.grade_submission`` returns
         (plain JSON data) plus ``student`` and ``assignment``; the scheduler
         adds ``submission_digest`` and, for its own failures,
         ``error_source``.

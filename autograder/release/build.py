@@ -1,6 +1,6 @@
 """Regenerate the students' release of every assignment from source.
 
-``python -m autograder.release [--assignment NAME] [--stub-all]``
+``python -m autograder.release.build [--assignment NAME] [--stub-all]``
 
 For each assignment of ``assignments/gaps.toml`` (in that order):
 
@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.gaps import AssignmentGaps, Gap, find_gaps, read_gap_table, render
+from autograder.release.gaps import AssignmentGaps, Gap, find_gaps, read_gap_table, render
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COURSE_ROOT = REPO_ROOT / "assignments"
@@ -285,7 +285,7 @@ def release(course_root: Path = COURSE_ROOT, lib_dir: Path = LIBRARY_DIR, *,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.release", description=__doc__
+    parser = argparse.ArgumentParser(prog="python -m autograder.release.build", description=__doc__
                                      .split("\n\n")[0])
     parser.add_argument("--assignment", action="append", metavar="NAME",
                         help="release only this assignment (repeatable); default: all")

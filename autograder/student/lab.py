@@ -1,8 +1,8 @@
 """JupyterLab on the learner's workspace, set up for the course (what ``make lab`` runs).
 
-``python -m autograder.lab [--dest workspace] [--release DIR] [--port N] [--no-browser]``
+``python -m autograder.student.lab [--dest workspace] [--release DIR] [--port N] [--no-browser]``
 
-1. ``python -m autograder.workspace --dest DEST`` adds every released file the
+1. ``python -m autograder.student.workspace --dest DEST`` adds every released file the
    learner does not have yet (their own work is never overwritten);
 2. JupyterLab starts on ``DEST`` with the course's settings, kept in
    ``DEST/.jupyter/`` so that nothing in the learner's home is changed:
@@ -30,8 +30,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.release import COURSE_ROOT
-from autograder.workspace import main as workspace_main
+from autograder.release.build import COURSE_ROOT
+from autograder.student.workspace import main as workspace_main
 
 # Server-side settings: nothing is fetched, no update is announced.
 SERVER_CONFIG = {
@@ -167,7 +167,7 @@ def lab_environment(config_dir: Path, base: dict[str, str] | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.lab",
+    parser = argparse.ArgumentParser(prog="python -m autograder.student.lab",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--dest", type=Path, default=Path("workspace"),
                         help="the workspace folder (default: %(default)s)")

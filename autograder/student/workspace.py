@@ -1,12 +1,12 @@
 """A learner's working copy of the release, which never overwrites their work.
 
-``python -m autograder.workspace [--dest workspace]``
+``python -m autograder.student.workspace [--dest workspace]``
 
 Copies every file of ``assignments/release/<assignment>/`` to
 ``<dest>/<assignment>/``. A file the learner already has is kept as it is,
 whatever it holds; new assignments and new files are added. The command
 reports what it added and what it kept. If there is no release yet it builds
-one first (``python -m autograder.release``).
+one first (``python -m autograder.release.build``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.release import COURSE_ROOT, LIBRARY_DIR, ReleaseError, release
+from autograder.release.build import COURSE_ROOT, LIBRARY_DIR, ReleaseError, release
 
 
 @dataclass
@@ -88,7 +88,7 @@ def update_workspace(release_dir: Path, dest: Path,
         unknown = sorted(set(assignments) - {p.name for p in folders})
         if unknown:
             raise ReleaseError(f"no release of {unknown} in {release_dir}; "
-                               "run `python -m autograder.release` first.")
+                               "run `python -m autograder.release.build` first.")
         folders = [p for p in folders if p.name in assignments]
     dest.mkdir(parents=True, exist_ok=True)
     for folder in folders:
@@ -107,7 +107,7 @@ def update_workspace(release_dir: Path, dest: Path,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.workspace",
+    parser = argparse.ArgumentParser(prog="python -m autograder.student.workspace",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--dest", type=Path, default=Path("workspace"),
                         help="the workspace folder (default: %(default)s)")
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         if not has_release:
             if args.release.resolve() != (COURSE_ROOT / "release").resolve():
                 raise ReleaseError(f"{args.release} holds no assignments.")
-            print("workspace: no release yet; building it (python -m autograder.release)")
+            print("workspace: no release yet; building it (python -m autograder.release.build)")
             release(COURSE_ROOT, LIBRARY_DIR)
         report = update_workspace(args.release, args.dest, args.assignment)
     except ReleaseError as exc:

@@ -16,7 +16,7 @@ or one defect. ``HOSTILE[kind].expect`` says what correct grading gives:
 
 ``make_hostile(base_dir, dest_dir, kind, ...)`` writes one submission;
 ``make_hostile_class`` writes one per kind under ``submitted/``. The base
-folders usually come from ``autograder.synth.make_submission``.
+folders usually come from ``autograder.demo.synth.make_submission``.
 """
 
 from __future__ import annotations

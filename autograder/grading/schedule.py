@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.record import (
+from autograder.grading.record import (
     MACHINERY,
     Recorder,
     is_done,
@@ -41,7 +41,7 @@ from autograder.record import (
     submission_digest,
 )
 
-DEFAULT_GRADER = "autograder.grade_one:grade_submission"
+DEFAULT_GRADER = "autograder.grading.grade:grade_submission"
 # Error source for a submission whose task killed its workers repeatedly: it is
 # settled (a re-run does not try again unless --force), unlike MACHINERY.
 WORKER_DIED = "worker-died"

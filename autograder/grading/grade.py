@@ -22,9 +22,9 @@ Steps:
    notebook (which also exports the values the answer probes name), then
    the probes (the notebook's processes are all dead before the probes
    start, and nothing they wrote reaches the probes' sandbox). As root, each
-   sandbox is forked from a pre-imported helper (``autograder.warm``) rather
+   sandbox is forked from a pre-imported helper (``autograder.sandbox.warm``) rather
    than started as new interpreters; the result's ``started`` says which;
-5. verify what came back (``autograder.verify``) and build the result.
+5. verify what came back (``autograder.grading.verify``) and build the result.
 
 Layout of the sandbox's folder (``work/``): ``ro/`` (root-owned, read-only
 for the student: the runner, the probe files, ``inputs.npz`` and a pristine
@@ -59,14 +59,14 @@ from types import ModuleType
 
 import numpy as np
 
-from autograder import verify
-from autograder import warm as warm_start
+from autograder.grading import verify
 from autograder.sandbox import Limits, MiB, WarmStartError, namespaces_available, run_sandboxed
+from autograder.sandbox import warm as warm_start
 
 PACKAGE = "cs231n_lib"
-RUNNER_FILE = Path(__file__).with_name("runner.py")
+RUNNER_FILE = Path(__file__).resolve().parents[1] / "inside" / "runner.py"
 CONTRACT_FILE = Path(__file__).with_name("probes.py")
-AUTOGRADER_DIR = Path(__file__).resolve().parent
+AUTOGRADER_DIR = Path(__file__).resolve().parents[1]
 
 MAX_SUBMISSION_BYTES = 64 * MiB
 MAX_SUBMISSION_FILES = 2000
@@ -521,13 +521,13 @@ def grade_submission(course_root: str | os.PathLike, assignment: str, student: s
     reference_lib : module or path, optional
         The reference library (default: the installed ``cs231n_lib``).
     unprobed : {"notebook", "zero"}
-        Points of a test cell that no probe decides (see ``autograder.verify``).
+        Points of a test cell that no probe decides (see ``autograder.grading.verify``).
     hide : sequence of path
         More paths to hide from the student's code (the course folder, the
         reference library and this package are always hidden).
     warm : bool
         Fork the sandboxes from this thread's pre-imported helper
-        (``autograder.warm``) where the full sandbox is available; False
+        (``autograder.sandbox.warm``) where the full sandbox is available; False
         starts new interpreters every time (a cold start).
 
     Returns
