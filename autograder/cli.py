@@ -11,10 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.course import REPO_ROOT
 from autograder.grading.collect import CollectError
 from autograder.grading.collect import Limits as CollectLimits
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def default_course() -> Path:

@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from autograder.release.build import COURSE_ROOT, LIBRARY_DIR, PACKAGE, release
+from autograder.course import COURSE_ROOT, LIBRARY_DIR, PACKAGE
+from autograder.release.build import release
 
 # The kinds of honest submission, in the order students are dealt them.
 HONEST_KINDS = ("complete", "partial", "empty", "wrong")

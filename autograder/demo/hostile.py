@@ -28,8 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGE = "cs231n_lib"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from autograder.course import PACKAGE, REPO_ROOT
 
 
 @dataclass(frozen=True)

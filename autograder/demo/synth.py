@@ -31,7 +31,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.release.build import LIBRARY_DIR, PACKAGE, release_rule, write_library
+from autograder.course import LIBRARY_DIR, PACKAGE
+from autograder.release.build import release_rule, write_library
 from autograder.release.gaps import Gap, find_gaps, parse_python, read_gap_table
 
 KINDS = ("reference", "release", "partial", "wrong_backward")

@@ -59,14 +59,13 @@ from types import ModuleType
 
 import numpy as np
 
+from autograder.course import AUTOGRADER_DIR, PACKAGE
 from autograder.grading import verify
 from autograder.sandbox import Limits, MiB, WarmStartError, namespaces_available, run_sandboxed
 from autograder.sandbox import warm as warm_start
 
-PACKAGE = "cs231n_lib"
 RUNNER_FILE = Path(__file__).resolve().parents[1] / "inside" / "runner.py"
 CONTRACT_FILE = Path(__file__).with_name("probes.py")
-AUTOGRADER_DIR = Path(__file__).resolve().parents[1]
 
 MAX_SUBMISSION_BYTES = 64 * MiB
 MAX_SUBMISSION_FILES = 2000

@@ -30,12 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course import COURSE_ROOT, LIBRARY_DIR, PACKAGE
 from autograder.release.gaps import AssignmentGaps, Gap, find_gaps, read_gap_table, render
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-COURSE_ROOT = REPO_ROOT / "assignments"
-LIBRARY_DIR = REPO_ROOT / "cs231n_lib"
-PACKAGE = "cs231n_lib"
 MANIFEST = "gaps.json"
 
 # Text that must never reach a student (nbgrader's and the library's markers).

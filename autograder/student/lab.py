@@ -30,7 +30,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.release.build import COURSE_ROOT
+from autograder.course import COURSE_ROOT
 from autograder.student.workspace import main as workspace_main
 
 # Server-side settings: nothing is fetched, no update is announced.

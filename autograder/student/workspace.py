@@ -18,7 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.release.build import COURSE_ROOT, LIBRARY_DIR, ReleaseError, release
+from autograder.course import COURSE_ROOT, LIBRARY_DIR
+from autograder.release.build import ReleaseError, release
 
 
 @dataclass
