@@ -86,21 +86,33 @@ class GradeCell:
     def autograded(self) -> bool:
         return self.kind == "test"
 
+    def __getitem__(self, key: str):
+        """``cell["grade_id"]`` as well as ``cell.grade_id``: rows read from JSON
+        and cells read from a notebook are used alike."""
+        return getattr(self, key)
+
+
+def grade_cell_of(cell: Mapping) -> GradeCell | None:
+    """The grade cell ``cell`` is, or None: the one rule, used everywhere."""
+    meta = nbgrader_meta(cell)
+    gid = meta.get("grade_id")
+    if not (meta.get("grade") and isinstance(gid, str) and gid):
+        return None
+    cell_type = cell.get("cell_type", "code")
+    manual = cell_type != "code" or bool(meta.get("solution"))
+    try:
+        points = float(meta.get("points", 0) or 0)
+    except (TypeError, ValueError):
+        points = 0.0
+    return GradeCell(gid, points, "manual" if manual else "test", cell_type)
+
 
 def grade_cells(notebook: Mapping) -> list[GradeCell]:
-    """The grade cells of a (trusted) notebook, in order."""
-    out = []
+    """The grade cells of a notebook, in order."""
     cells = notebook.get("cells", []) if isinstance(notebook, Mapping) else []
-    for cell in cells if isinstance(cells, list) else []:
-        meta = nbgrader_meta(cell)
-        gid = meta.get("grade_id")
-        if not (meta.get("grade") and isinstance(gid, str) and gid):
-            continue
-        cell_type = cell.get("cell_type", "code")
-        manual = cell_type != "code" or bool(meta.get("solution"))
-        out.append(GradeCell(gid, float(meta.get("points", 0) or 0),
-                             "manual" if manual else "test", cell_type))
-    return out
+    found = (grade_cell_of(c) for c in cells if isinstance(c, Mapping)) if isinstance(
+        cells, list) else ()
+    return [g for g in found if g is not None]
 
 
 def autograded_points(notebook: Mapping) -> float:

@@ -22,9 +22,10 @@ folders usually come from ``autograder.demo.synth.make_submission``.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,15 @@ _KINDS = [
     Hostile("read_secrets", "release", "zero",
             "reads source/, probes, the gradebook and the reference library, and imports "
             "the reference implementation into its own library"),
+    Hostile("steal_answer_key", "release", "zero",
+            "searches the sandbox for probes, hidden tests and answer keys, prints what it "
+            "finds compressed and base64-encoded, and sets every answer it can read off"),
+    Hostile("planted_links", "reference", "full",
+            "links left in the submitted folder (as an unzip keeps them): timestamp.txt to "
+            "the grader's /proc/self/environ, others to system files"),
+    Hostile("setsid_hog", "reference", "probed",
+            "busy children that each start a session of their own, to take CPU from the "
+            "students graded beside it"),
     Hostile("write_outside", "release", "zero",
             "writes the gradebook, the source notebook and other students' folders"),
     Hostile("big_output", "reference", "full", "prints 100 MB"),
@@ -210,6 +220,52 @@ for host, port in [("1.1.1.1", 80), ("8.8.8.8", 53), ("example.com", 443)]:
 """
 
 
+# Its key words are joined at run time, so that the notebook holding this very
+# cell does not count as a find.
+STEAL_ANSWER_KEY = """import base64, os, re, zlib
+if "_leaks" not in globals():
+    _words = ("BEGIN " + "HIDDEN TESTS", "ANSWER" + "_PROBES", "def " + "expected",
+              "Answer" + "Probe(", "PRO" + "BES = [")
+    _leaks = {}
+    _here = os.getcwd()
+    _roots = {_here, os.path.dirname(_here), os.path.dirname(os.path.dirname(_here)),
+              os.path.dirname(os.path.dirname(os.path.dirname(_here))),
+              os.environ.get("HOME", ""), os.environ.get("TMPDIR", ""), "/tmp"}
+    for _root in sorted(r for r in _roots if r and r != "/"):
+        for _dir, _subdirs, _files in os.walk(_root):
+            for _name in _files:
+                _path = os.path.join(_dir, _name)
+                try:
+                    if os.path.getsize(_path) < (4 << 20):
+                        with open(_path, errors="replace") as _fh:
+                            _text = _fh.read()
+                        if any(_w in _text for _w in _words):
+                            _leaks[_path] = _text
+                except OSError:
+                    pass
+    for _path, _text in sorted(_leaks.items()):
+        print("LEAKED", _path, base64.b64encode(zlib.compress(_text.encode())).decode())
+    print("searched", len(_leaks), "leak(s)")
+for _text in _leaks.values():
+    for _name, _value in re.findall(r'"([A-Za-z_]\\w*)":\\s*(-?\\d+(?:\\.\\d+)?|"[^"]*")', _text):
+        try:
+            globals()[_name] = eval(_value)
+        except Exception:
+            pass
+"""
+
+SETSID_HOG = """import os, time
+_end = time.monotonic() + 20
+for _ in range(6):
+    if os.fork() == 0:
+        os.setsid()
+        while time.monotonic() < _end:
+            pass
+        os._exit(0)
+time.sleep(1)
+"""
+
+
 def _read_secrets_cell(targets: Sequence[str]) -> str:
     return f"""import os
 for target in {list(targets)!r}:
@@ -298,87 +354,134 @@ def make_hostile(base_dir: Path, dest_dir: Path, kind: str, *, assignment: str,
     if dest_dir.exists():
         shutil.rmtree(dest_dir)
     shutil.copytree(base_dir, dest_dir, symlinks=True)
-    nb_file = _nb_path(dest_dir, assignment)
     secrets = [str(course_root / "source"), str(course_root / "probes"),
                str(course_root / "gradebook.db"), str(course_root / "autograded"),
-               str(ref_dir), str(REPO_ROOT / "autograder")]
+               str(ref_dir)]
+    # The grader's trusted side; ``autograder/inside`` is public and may be read.
+    secrets += [str(p) for p in sorted((REPO_ROOT / "autograder").iterdir())
+                if p.name not in ("__init__.py", "inside", "__pycache__")]
     outside = [str(course_root / "gradebook.db"),
                str(course_root / "source" / assignment / f"{assignment}.ipynb")]
     outside += [str(course_root / "submitted" / s / assignment / f"{assignment}.ipynb")
                 for s in other_students]
 
-    if kind == "infinite_loop":
-        _insert_before_tests(dest_dir, assignment, "while True:\n    pass\n")
-    elif kind == "ignores_sigint":
-        _insert_before_tests(dest_dir, assignment, IGNORE_SIGINT)
-    elif kind == "memory_bomb":
-        _insert_before_tests(dest_dir, assignment, MEMORY_BOMB)
-    elif kind == "fork_bomb":
-        _insert_before_tests(dest_dir, assignment, FORK_BOMB)
-    elif kind == "sys_exit":
-        _insert_before_tests(dest_dir, assignment, "import sys\nsys.exit(0)\n")
-    elif kind == "os_exit":
-        _insert_before_tests(dest_dir, assignment, "import os\nos._exit(0)\n")
-    elif kind == "kill_kernel":
-        _insert_before_tests(dest_dir, assignment, "import os, signal\n"
-                             "os.kill(os.getppid(), signal.SIGKILL)\n"
-                             "os.kill(os.getpid(), signal.SIGKILL)\n")
-    elif kind == "monkeypatch_numpy":
-        _garbage_stubs(dest_dir)
-        _insert_before_tests(dest_dir, assignment, PATCH_NUMPY)
-        _append_to_library(dest_dir, PATCH_NUMPY)
-    elif kind == "monkeypatch_checks":
-        _garbage_stubs(dest_dir)
-        _insert_before_tests(dest_dir, assignment, PATCH_NUMPY + PATCH_CHECKS)
-    elif kind == "monkeypatch_builtins":
-        _garbage_stubs(dest_dir)
-        _insert_before_tests(dest_dir, assignment, PATCH_BUILTINS)
-        _append_to_library(dest_dir, PATCH_BUILTINS)
-    elif kind == "input_transformer":
-        _insert_before_tests(dest_dir, assignment, "get_ipython().input_transformers_cleanup"
-                             ".append(lambda lines: ['pass\\n'])\n")
-    elif kind == "pre_run_cell":
-        _garbage_stubs(dest_dir)
-        _insert_before_tests(dest_dir, assignment, "def _cheat(*args):\n"
-                             + "".join("    " + ln + "\n" for ln in PATCH_NUMPY.splitlines())
-                             + "get_ipython().events.register('pre_run_cell', _cheat)\n")
-    elif kind in ("edited_tests", "deleted_tests", "fake_output"):
-        nb = _load(dest_dir, assignment)
-        if kind == "deleted_tests":
-            nb["cells"] = [c for c in nb["cells"] if not _is_test(c)]
-        for cell in nb["cells"]:
-            if _is_test(cell) and kind == "edited_tests":
-                cell["source"] = "print('All tests passed!')\n"
-            elif _is_test(cell):
-                cell["outputs"] = [{"output_type": "stream", "name": "stdout",
-                                    "text": "All tests passed!\n"}]
-                cell["execution_count"] = 1
-        if kind == "fake_output":
-            nb["cells"].append(_code_cell("print('All tests passed! Score: 100/100')\n"))
-        _save(dest_dir, assignment, nb)
-    elif kind == "read_secrets":
-        _insert_before_tests(dest_dir, assignment, _read_secrets_cell(secrets))
-        _append_to_library(dest_dir, _steal_reference(str(ref_dir)))
-    elif kind == "write_outside":
-        _insert_before_tests(dest_dir, assignment, _write_outside_cell(outside))
-        _append_to_library(dest_dir, _write_outside_cell(outside))
-    elif kind == "big_output":
-        _insert_before_tests(dest_dir, assignment, BIG_OUTPUT)
-    elif kind == "network":
-        _insert_before_tests(dest_dir, assignment, NETWORK)
-    elif kind == "malformed_json":
-        text = nb_file.read_text(encoding="utf-8")
-        nb_file.write_text(text[: len(text) // 2], encoding="utf-8")
-    elif kind == "missing_notebook":
-        nb_file.unlink()
-    elif kind == "non_utf8":
-        nb = _load(dest_dir, assignment)
-        nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {},
-                               "source": "Résumé of my café notes"})
-        nb_file.write_bytes(json.dumps(nb, ensure_ascii=False).encode("latin-1"))
-    elif kind == "slow_correct":
-        _append_to_library(dest_dir, f"import time as _time\n_time.sleep({slow_seconds!r})\n")
+    target = _Target(dest_dir, assignment, secrets, outside, ref_dir, slow_seconds)
+    _BUILDERS[kind](target)
     return dest_dir
+
+
+# ---------------------------------------------------------------------------
+# One builder per kind: what it does to an honest copy of the submission.
+
+@dataclass(frozen=True)
+class _Target:
+    folder: Path
+    assignment: str
+    secrets: list
+    outside: list
+    reference_lib: Path
+    slow_seconds: float
+
+    def before_tests(self, source: str) -> None:
+        _insert_before_tests(self.folder, self.assignment, source)
+
+    def before_every_test(self, source: str) -> None:
+        nb = _load(self.folder, self.assignment)
+        cells = []
+        for cell in nb["cells"]:
+            if _is_test(cell):
+                cells.append(_code_cell(source))
+            cells.append(cell)
+        nb["cells"] = cells
+        _save(self.folder, self.assignment, nb)
+
+    def library(self, code: str) -> None:
+        _append_to_library(self.folder, code)
+
+
+def _patched(target: _Target, cell: str, library: str = "") -> None:
+    _garbage_stubs(target.folder)
+    target.before_tests(cell)
+    if library:
+        target.library(library)
+
+
+def _tests_replaced(target: _Target, kind: str) -> None:
+    nb = _load(target.folder, target.assignment)
+    if kind == "deleted_tests":
+        nb["cells"] = [c for c in nb["cells"] if not _is_test(c)]
+    for cell in nb["cells"]:
+        if _is_test(cell) and kind == "edited_tests":
+            cell["source"] = "print('All tests passed!')\n"
+        elif _is_test(cell):
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout",
+                                "text": "All tests passed!\n"}]
+            cell["execution_count"] = 1
+    if kind == "fake_output":
+        nb["cells"].append(_code_cell("print('All tests passed! Score: 100/100')\n"))
+    _save(target.folder, target.assignment, nb)
+
+
+def _non_utf8(target: _Target) -> None:
+    nb = _load(target.folder, target.assignment)
+    nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {},
+                           "source": "R\u00e9sum\u00e9 of my caf\u00e9 notes"})
+    _nb_path(target.folder, target.assignment).write_bytes(
+        json.dumps(nb, ensure_ascii=False).encode("latin-1"))
+
+
+def _malformed(target: _Target) -> None:
+    path = _nb_path(target.folder, target.assignment)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: len(text) // 2], encoding="utf-8")
+
+
+def _planted_links(target: _Target) -> None:
+    """Links a manual copy or an unzip could leave in submitted/: the trusted
+    steps that read the folder (recording reads timestamp.txt) must not follow
+    them to the grader's own environment or to a system file."""
+    (target.folder / "timestamp.txt").unlink(missing_ok=True)
+    os.symlink("/proc/self/environ", target.folder / "timestamp.txt")
+    os.symlink("/etc/passwd", target.folder / "passwords.txt")
+    os.symlink("/proc/self/environ", target.folder / PACKAGE / "environ.py")
+
+
+_BUILDERS: dict[str, Callable[[_Target], None]] = {
+    "infinite_loop": lambda t: t.before_tests("while True:\n    pass\n"),
+    "ignores_sigint": lambda t: t.before_tests(IGNORE_SIGINT),
+    "memory_bomb": lambda t: t.before_tests(MEMORY_BOMB),
+    "fork_bomb": lambda t: t.before_tests(FORK_BOMB),
+    "sys_exit": lambda t: t.before_tests("import sys\nsys.exit(0)\n"),
+    "os_exit": lambda t: t.before_tests("import os\nos._exit(0)\n"),
+    "kill_kernel": lambda t: t.before_tests("import os, signal\n"
+                                            "os.kill(os.getppid(), signal.SIGKILL)\n"
+                                            "os.kill(os.getpid(), signal.SIGKILL)\n"),
+    "monkeypatch_numpy": lambda t: _patched(t, PATCH_NUMPY, PATCH_NUMPY),
+    "monkeypatch_checks": lambda t: _patched(t, PATCH_NUMPY + PATCH_CHECKS),
+    "monkeypatch_builtins": lambda t: _patched(t, PATCH_BUILTINS, PATCH_BUILTINS),
+    "input_transformer": lambda t: t.before_tests(
+        "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n"),
+    "pre_run_cell": lambda t: _patched(t, "def _cheat(*args):\n" + "".join(
+        "    " + ln + "\n" for ln in PATCH_NUMPY.splitlines())
+        + "get_ipython().events.register('pre_run_cell', _cheat)\n"),
+    "edited_tests": lambda t: _tests_replaced(t, "edited_tests"),
+    "deleted_tests": lambda t: _tests_replaced(t, "deleted_tests"),
+    "fake_output": lambda t: _tests_replaced(t, "fake_output"),
+    "read_secrets": lambda t: (t.before_tests(_read_secrets_cell(t.secrets)),
+                               t.library(_steal_reference(str(t.reference_lib)))),
+    "steal_answer_key": lambda t: t.before_every_test(STEAL_ANSWER_KEY),
+    "planted_links": _planted_links,
+    "setsid_hog": lambda t: t.before_tests(SETSID_HOG),
+    "write_outside": lambda t: (t.before_tests(_write_outside_cell(t.outside)),
+                                t.library(_write_outside_cell(t.outside))),
+    "big_output": lambda t: t.before_tests(BIG_OUTPUT),
+    "network": lambda t: t.before_tests(NETWORK),
+    "malformed_json": _malformed,
+    "missing_notebook": lambda t: _nb_path(t.folder, t.assignment).unlink(),
+    "non_utf8": _non_utf8,
+    "slow_correct": lambda t: t.library(
+        f"import time as _time\n_time.sleep({t.slow_seconds!r})\n"),
+}
 
 
 def make_hostile_class(course_root: Path, assignment: str, *, reference_dir: Path,

@@ -32,12 +32,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from autograder.course import SKIPPED_NAMES, SUBMISSION_CAPS
+from autograder.untrusted import UntrustedFileError, copy_fd, open_dir, open_entry, read_text, walk
+
 # A student id becomes a folder name and a gradebook key, so only a plain,
 # portable alphabet is accepted.
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 
 # Files that editors, notebooks and archivers add on their own; never grading input.
-JUNK_NAMES = {".ipynb_checkpoints", "__pycache__", "__MACOSX", ".DS_Store", "Thumbs.db"}
+JUNK_NAMES = SKIPPED_NAMES
 
 # Default LMS file-name pattern: the student key up to the first "_" or ".",
 # then optionally the original file name ("alice.zip", "alice_backprop.ipynb").
@@ -58,9 +61,11 @@ class Limits:
         Most files in one submission.
     """
 
-    max_file_bytes: int = 50 * 2**20
-    max_total_bytes: int = 200 * 2**20
-    max_files: int = 2000
+    # What grading accepts (``autograder.course.SUBMISSION_CAPS``): a collected
+    # submission is never refused later for its size.
+    max_file_bytes: int = SUBMISSION_CAPS.max_bytes
+    max_total_bytes: int = SUBMISSION_CAPS.max_bytes
+    max_files: int = SUBMISSION_CAPS.max_files
 
 
 @dataclass
@@ -212,36 +217,44 @@ def _strip_wrapper(rels: list[PurePosixPath]) -> int:
 
 def _copy_tree(src: Path, staging: _Staging, origin: str,
                report: CollectReport) -> None:
-    entries: list[tuple[Path, PurePosixPath]] = []
-    for root, dirs, files in os.walk(src, followlinks=False):
-        root_path = Path(root)
-        for d in list(dirs):
-            if (root_path / d).is_symlink():
-                report.problems.append((origin, f"{(root_path / d).relative_to(src)}: "
-                                                "symbolic link skipped"))
-                dirs.remove(d)
-            elif d in JUNK_NAMES:
-                dirs.remove(d)
-        for f in files:
-            entries.append((root_path / f, PurePosixPath((root_path / f).relative_to(src)
-                                                         .as_posix())))
-    for path, rel in sorted(entries, key=lambda e: str(e[1])):
-        if _is_junk(rel):
-            continue
-        st = path.lstat()
-        if stat.S_ISLNK(st.st_mode):
-            report.problems.append((origin, f"{rel}: symbolic link skipped"))
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            report.problems.append((origin, f"{rel}: not a regular file, skipped"))
-            continue
-        why = staging.admit(rel, st.st_size)
-        if why:
-            report.problems.append((origin, why))
-            continue
-        shutil.copyfile(path, staging.target(rel), follow_symlinks=False)
-        staging.files += 1
-        staging.bytes += st.st_size
+    """Copy a folder's regular files into ``staging`` (``autograder.untrusted``:
+    no link followed, no special file opened, caps before reading)."""
+    notes: list[str] = []
+    try:
+        root = open_dir(src)
+    except OSError as exc:
+        report.problems.append((origin, f"cannot open the folder: {exc.strerror}"))
+        return
+    try:
+        for entry in walk(root, skip=lambda name: name in JUNK_NAMES or name.startswith("._"),
+                          notes=notes):
+            rel = PurePosixPath(entry.rel)
+            why = staging.admit(rel, entry.size)
+            if why:
+                report.problems.append((origin, why))
+                continue
+            try:
+                fd = open_entry(entry)
+            except (OSError, UntrustedFileError):
+                continue
+            try:
+                size = copy_fd(fd, str(staging.target(rel)), staging.limits.max_file_bytes + 1)
+            finally:
+                os.close(fd)
+            if size > staging.limits.max_file_bytes:
+                report.problems.append((origin, f"{rel}: grew over the file limit"))
+                staging.target(rel).unlink()
+                continue
+            staging.files += 1
+            staging.bytes += size
+    except UntrustedFileError as exc:
+        report.problems.append((origin, str(exc)))
+    finally:
+        os.close(root)
+    for note in notes:
+        rel, _, what = note.partition(" was left out: ")
+        what = "symbolic link" if what == "a symbolic link" else what + ","
+        report.problems.append((origin, f"{rel}: {what} skipped"))
 
 
 def collect_folders(src: str | os.PathLike, course: str | os.PathLike, assignment: str, *,
@@ -559,8 +572,8 @@ def collect_exchange(exchange: str | os.PathLike, course_id: str, course: str | 
         dest = course / "submitted" / student / assignment
         replace = force
         if dest.exists() and not force:
-            stamp_file = dest / "timestamp.txt"
-            existing = _parse_time(stamp_file.read_text()) if stamp_file.is_file() else None
+            stamp = read_text(dest, "timestamp.txt", 256)
+            existing = _parse_time(stamp) if stamp is not None else None
             replace = existing is None or when > existing
             if not replace:
                 report.skipped.append((student, "already collected and not newer "

@@ -22,7 +22,6 @@ import base64
 import binascii
 import csv
 import html
-import importlib.util
 import json
 import os
 import re
@@ -30,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.grading.probes import load_probe_set, probe_folder
 from autograder.grading.record import (
     assignment_notebooks,
     grade_cells,
@@ -87,16 +87,10 @@ def _hidden_lines(source: str) -> list[str]:
 
 
 def _probe_grade_ids(course: Path, assignment: str) -> set[str]:
-    """grade_ids decided by trusted probes (``<course>/probes/<assignment>.py``)."""
-    path = course / "probes" / f"{assignment}.py"
-    if not path.is_file():
-        return set()
+    """grade_ids decided by library probes (``<course>/probes/<assignment>/``)."""
     try:
-        spec = importlib.util.spec_from_file_location(f"_probes_{assignment}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return {p.grade_id for p in getattr(module, "PROBES", [])}
-    except Exception:  # an unloadable probe file still hides every grade cell's output
+        return {p.grade_id for p in load_probe_set(probe_folder(course, assignment)).probes}
+    except Exception:  # an unloadable probe folder still hides every grade cell's output
         return {c["grade_id"] for nb in assignment_notebooks(course, assignment).values()
                 for c in grade_cells(nb)}
 
@@ -117,7 +111,7 @@ class AssignmentInfo:
         locked, hidden, lines, points = {}, set(_probe_grade_ids(course, assignment)), [], {}
         for name, nb in notebooks.items():
             locked[name] = {}
-            points[name] = {c["grade_id"]: c["points"] for c in grade_cells(nb)}
+            points[name] = {c.grade_id: c.max_points for c in grade_cells(nb)}
             for cell in nb.get("cells", []):
                 meta = cell.get("metadata", {}).get("nbgrader", {})
                 source = _text(cell.get("source", ""))

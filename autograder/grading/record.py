@@ -20,7 +20,6 @@ Nothing here imports or executes student code; notebooks are handled as JSON.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,12 +31,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from autograder.course import SKIPPED_NAMES, GradeCell, grade_cells
+from autograder.untrusted import digest_tree, read_text
+
 RECORDS = "grading"
 GRADEBOOK_FILE = "gradebook.db"
 # Status written by the scheduler when the grading machinery itself failed
 # (a worker died too often, the grading function raised); such records are
 # retried on the next run, unlike a student's own errors.
 MACHINERY = "grader"
+MAX_TIMESTAMP_BYTES = 256  # "2026-11-20 12:00:00.000000 UTC" and then some
 
 
 def gradebook_url(course: str | os.PathLike, db: str | None = None) -> str:
@@ -76,23 +79,26 @@ def load_records(course: str | os.PathLike, assignment: str | None = None) -> li
 
 
 def submission_digest(folder: str | os.PathLike) -> str:
-    """SHA-256 over the relative paths and bytes of every regular file in ``folder``.
+    """SHA-256 over the relative paths and bytes of every regular file in ``folder``
+    (read as hostile files: ``autograder.untrusted``).
 
     A collected submission that changes (a resubmission) gets a new digest,
     which tells the scheduler to grade it again.
     """
-    folder = Path(folder)
-    h = hashlib.sha256()
-    if not folder.is_dir():
-        return ""
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        h.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape"))
-        h.update(b"\0")
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        h.update(b"\0")
-    return h.hexdigest()
+    return digest_tree(folder, skip=SKIPPED_NAMES.__contains__)
+
+
+def submitted_timestamp(course: str | os.PathLike, student: str, assignment: str) -> str | None:
+    """The text of ``submitted/<student>/<assignment>/timestamp.txt``, or None.
+
+    A hostile file like any other under ``submitted/``: never followed if it is
+    a link (a link to ``/proc/self/environ`` would copy the grader's environment
+    into the autograded folder), never opened if it is a device or a FIFO,
+    and read only up to a cap.
+    """
+    folder = Path(course) / "submitted" / student / assignment
+    text = read_text(folder, "timestamp.txt", MAX_TIMESTAMP_BYTES)
+    return text.strip() if text is not None else None
 
 
 def is_done(record: Mapping | None, digest: str | None = None) -> bool:
@@ -130,22 +136,6 @@ def assignment_notebooks(course: str | os.PathLike, assignment: str) -> dict[str
         if paths:
             return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in paths}
     return {}
-
-
-def grade_cells(notebook: Mapping) -> list[dict]:
-    """nbgrader grade cells of a notebook: ``{grade_id, points, cell_type, autograded}``.
-
-    ``autograded`` is True for test cells (graded, not a solution); written
-    answers (graded solution cells) are graded by hand.
-    """
-    out = []
-    for cell in notebook.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and meta.get("grade_id"):
-            out.append({"grade_id": meta["grade_id"], "points": float(meta.get("points", 0)),
-                        "cell_type": cell.get("cell_type", "code"),
-                        "autograded": not meta.get("solution", False)})
-    return out
 
 
 def solution_cells(notebook: Mapping) -> list[str]:
@@ -240,11 +230,10 @@ class Recorder:
         solutions = {name: solution_cells(nb)
                      for name, nb in assignment_notebooks(self.course, assignment).items()}
         if not notebooks:
-            hinted: dict[str, list[dict]] = {}
+            hinted: dict[str, list[GradeCell]] = {}
             for row in cells_hint:
-                hinted.setdefault(row.get("notebook") or assignment, []).append({
-                    "grade_id": row["grade_id"], "points": float(row.get("max_points", 0)),
-                    "cell_type": "code", "autograded": True})
+                hinted.setdefault(row.get("notebook") or assignment, []).append(GradeCell(
+                    row["grade_id"], float(row.get("max_points", 0)), "test", "code"))
             notebooks, solutions = hinted, {}
         for name, cells in notebooks.items():
             try:
@@ -256,7 +245,7 @@ class Recorder:
                     gb.find_grade_cell(cell["grade_id"], name, assignment)
                 except MissingEntry:
                     gb.add_grade_cell(cell["grade_id"], name, assignment,
-                                      max_score=cell["points"], cell_type=cell["cell_type"])
+                                      max_score=cell.max_points, cell_type=cell.cell_type)
             for cell_id in solutions.get(name, []):
                 try:
                     gb.find_solution_cell(cell_id, name, assignment)
@@ -281,9 +270,9 @@ class Recorder:
         out_dir = self.course / "autograded" / student / assignment
         for name, nb in notebooks.items():
             _write_atomic(out_dir / f"{name}.ipynb", json.dumps(nb, indent=1))
-        stamp = self.course / "submitted" / student / assignment / "timestamp.txt"
-        if stamp.is_file():
-            _write_atomic(out_dir / "timestamp.txt", stamp.read_text(errors="replace"))
+        stamp = submitted_timestamp(self.course, student, assignment)
+        if stamp is not None:
+            _write_atomic(out_dir / "timestamp.txt", stamp + "\n")
 
         self._write_gradebook(student, assignment, cells, result, stamp)
 
@@ -296,18 +285,18 @@ class Recorder:
         return record
 
     def _write_gradebook(self, student: str, assignment: str, cells: list[dict],
-                         result: Mapping, stamp: Path) -> None:
+                         result: Mapping, stamp: str | None) -> None:
         from nbgrader.api import MissingEntry
 
         gb = self.gradebook
         structure = self.register(assignment, cells)
         gb.update_or_create_student(student)
         extra = {}
-        if stamp.is_file():
+        if stamp is not None:
             from nbgrader.utils import parse_utc
 
             try:
-                extra["timestamp"] = parse_utc(stamp.read_text(errors="replace").strip())
+                extra["timestamp"] = parse_utc(stamp)
             except (ValueError, TypeError, OverflowError):
                 pass
         with warnings.catch_warnings():
@@ -329,7 +318,7 @@ class Recorder:
             submitted_nb.flagged = flagged
             for cell in grade_list:
                 grade = gb.find_grade(cell["grade_id"], name, assignment, student)
-                if not cell["autograded"]:
+                if not cell.autograded:
                     grade.needs_manual_grade = True
                     continue
                 # A submission that could not be graded earns nothing automatically;

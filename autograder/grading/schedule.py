@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.grading.grade import grade_submission
 from autograder.grading.record import (
     MACHINERY,
     Recorder,
@@ -40,8 +41,10 @@ from autograder.grading.record import (
     load_record,
     submission_digest,
 )
+from autograder.grading.result import error_result
+from autograder.grading.workdirs import sweep
 
-DEFAULT_GRADER = "autograder.grading.grade:grade_submission"
+DEFAULT_GRADER = grade_submission
 # Error source for a submission whose task killed its workers repeatedly: it is
 # settled (a re-run does not try again unless --force), unlike MACHINERY.
 WORKER_DIED = "worker-died"
@@ -66,6 +69,7 @@ class GradeSummary:
     interrupted: bool = False
     seconds: float = 0.0
     workers: int = 0
+    swept: list[str] = field(default_factory=list)  # debris of crashed runs, removed
 
     @property
     def graded(self) -> list[dict]:
@@ -139,7 +143,7 @@ def resolve(spec: str | Callable) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def grade_task(grader: str, course: str, assignment: str, student: str,
+def grade_task(grader: str | Callable, course: str, assignment: str, student: str,
                kwargs: Mapping[str, Any]) -> str:
     """The work of one Dask task: grade one submission, return the result as JSON text.
 
@@ -166,9 +170,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def _error_result(job: Job, message: str, source: str) -> dict:
-    return {"student": job.student, "assignment": job.assignment, "status": "error",
-            "error": message, "error_source": source, "cells": [], "score": 0.0,
-            "max_score": None, "flags": []}
+    result = error_result(job.student, job.assignment, message).to_json()
+    result["error_source"] = source
+    result["max_score"] = None  # unknown here: the grader never ran
+    return result
 
 
 @contextmanager
@@ -254,7 +259,8 @@ class _Cluster:
 def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
                 students: Iterable[str] | None = None, jobs: int | None = None,
                 scheduler: str | None = None, force: bool = False, db: str | None = None,
-                grader: str = DEFAULT_GRADER, grader_kwargs: Mapping[str, Any] | None = None,
+                grader: str | Callable = DEFAULT_GRADER,
+                grader_kwargs: Mapping[str, Any] | None = None,
                 retries: int = 1, allowed_failures: int = 2, progress: bool = True,
                 on_result: Callable[[dict], None] | None = None, client=None) -> GradeSummary:
     """Grade every (or the chosen) submission of a course on Dask.
@@ -277,8 +283,8 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
         Grade again what is already graded.
     db : str, optional
         nbgrader database URL (default SQLite in the course root).
-    grader : str
-        ``"module:function"`` run on the workers as
+    grader : callable or str
+        The grading function (or ``"module:function"``), run on the workers as
         ``function(course, assignment, student, **grader_kwargs) -> dict``.
     retries : int
         Extra attempts when the grading function raises (a dead worker is
@@ -295,36 +301,54 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
     course = Path(course).resolve()
     started = time.monotonic()
     todo, skipped = plan(course, find_submissions(course, assignment, students), force)
-    summary = GradeSummary(skipped=skipped)
+    kwargs = dict(grader_kwargs or {})
+    # Debris of a grader that crashed earlier (folders holding probe inputs,
+    # empty cgroups) goes before anything else starts.
+    summary = GradeSummary(skipped=skipped, swept=sweep(kwargs.get("work_root")))
     if not todo:
         return summary
-    jobs = jobs or default_jobs()
-    kwargs = dict(grader_kwargs or {})
     # One seed per run: every submission gets the same hidden inputs, so the
     # reference outputs are computed once per worker.
     kwargs.setdefault("seed", int.from_bytes(os.urandom(4), "little"))
-    cluster = _Cluster(jobs, scheduler, allowed_failures, client)
+    cluster = _Cluster(jobs or default_jobs(), scheduler, allowed_failures, client)
     summary.workers = cluster.workers
     futures: dict = {}
-    bar = None
     recorder = None
     try:
-        from distributed import as_completed
-
         for job in todo:
-            future = cluster.client.submit(
+            futures[cluster.client.submit(
                 grade_task, grader, str(course), job.assignment, job.student, kwargs,
                 key=f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}",
-                pure=False, retries=retries)
-            futures[future] = job
+                pure=False, retries=retries)] = job
         # The workers are busy by now; opening the gradebook (nbgrader is slow
         # to import) overlaps with the first submissions.
         recorder = Recorder(course, db)
-        if progress:
-            from tqdm import tqdm
+        _record_as_completed(futures, recorder, summary, progress, on_result)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        for future in list(futures):
+            future.cancel()
+        if recorder is not None:
+            recorder.close()
+        cluster.close()
+        # A worker killed mid-run left its grading folder: remove it now.
+        summary.swept += sweep(kwargs.get("work_root"))
+    summary.seconds = time.monotonic() - started
+    return summary
 
-            bar = tqdm(total=len(todo), unit="submission", desc="grading",
-                       dynamic_ncols=True)
+
+def _record_as_completed(futures: dict, recorder: Recorder, summary: GradeSummary,
+                         progress: bool, on_result: Callable[[dict], None] | None) -> None:
+    """Record each result as it arrives (removing its future from ``futures``)."""
+    from distributed import as_completed
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(futures), unit="submission", desc="grading", dynamic_ncols=True)
+    try:
         for future in as_completed(list(futures)):
             job = futures.pop(future)
             result = _collect(future, job)
@@ -337,18 +361,9 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
                 bar.update(1)
             if on_result is not None:
                 on_result(record)
-    except KeyboardInterrupt:
-        summary.interrupted = True
     finally:
-        for future in list(futures):
-            future.cancel()
         if bar is not None:
             bar.close()
-        if recorder is not None:
-            recorder.close()
-        cluster.close()
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
 def _collect(future, job: Job) -> dict:

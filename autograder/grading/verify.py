@@ -38,8 +38,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import stat
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,57 +45,13 @@ from typing import Any
 
 import numpy as np
 
-SEP = "::"  # between a probe's name and an output's key (as the runner writes them)
+from autograder.course import grade_cells as grade_cells_of  # noqa: F401 - one definition
+from autograder.course import nbgrader_meta
+from autograder.grading.probes import NAME_SEP as SEP
+from autograder.untrusted import UntrustedFileError, read_capped  # noqa: F401 - re-exported
+
 NUMERIC_KINDS = "biufc"
 MiB = 1024 * 1024
-
-
-class UntrustedFileError(ValueError):
-    """A file from the sandbox is missing, too large, or not what it claims to be."""
-
-
-# ---------------------------------------------------------------------------
-# Reading files from the sandbox.
-
-def read_capped(folder: str | os.PathLike, name: str, max_bytes: int) -> bytes:
-    """Read ``folder/name`` if it is a regular file of at most ``max_bytes``.
-
-    The file is opened relative to a descriptor of ``folder`` with
-    ``O_NOFOLLOW`` (a symlink planted by student code is refused, not
-    followed), and must have a single link.
-    """
-    if "/" in name or name in ("", ".", ".."):
-        raise UntrustedFileError(f"{name!r} is not a plain file name")
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as exc:
-        raise UntrustedFileError(f"no folder {folder}: {exc.strerror}") from None
-    try:
-        try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
-        except OSError as exc:
-            raise UntrustedFileError(f"{name}: {exc.strerror}") from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-                raise UntrustedFileError(f"{name} is not a regular file")
-            if st.st_size > max_bytes:
-                raise UntrustedFileError(f"{name} is {st.st_size} bytes, over the cap of "
-                                         f"{max_bytes}")
-            chunks, total = [], 0
-            while True:
-                chunk = os.read(fd, MiB)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > max_bytes:
-                    raise UntrustedFileError(f"{name} grew over the cap of {max_bytes} bytes")
-                chunks.append(chunk)
-            return b"".join(chunks)
-        finally:
-            os.close(fd)
-    finally:
-        os.close(dir_fd)
 
 
 def load_npz(data: bytes, *, max_entry_bytes: int = 64 * MiB,
@@ -468,24 +422,6 @@ def judge_answers(probes: Sequence, expected: Mapping[str, dict | Exception],
 
 # ---------------------------------------------------------------------------
 # Notebook scores and cell rows.
-
-def nbgrader_meta(cell: Mapping) -> dict:
-    meta = cell.get("metadata") if isinstance(cell, Mapping) else None
-    nbg = meta.get("nbgrader") if isinstance(meta, Mapping) else None
-    return nbg if isinstance(nbg, dict) else {}
-
-
-def grade_cells_of(nb: Mapping) -> list[dict]:
-    """The grade cells of a (trusted, source) notebook, in order."""
-    out = []
-    for cell in nb.get("cells", []):
-        meta = nbgrader_meta(cell)
-        if meta.get("grade") and meta.get("grade_id"):
-            manual = cell.get("cell_type") != "code" or bool(meta.get("solution"))
-            out.append({"grade_id": meta["grade_id"], "max_points": float(meta.get("points", 0)),
-                        "kind": "manual" if manual else "test"})
-    return out
-
 
 def notebook_scores(executed: Mapping | None, grade_cells: Sequence[dict]
                     ) -> dict[str, tuple[float, str]]:

@@ -45,12 +45,14 @@ import time
 import traceback
 import types
 
-SEP = "::"  # between a probe's name and an output's key in outputs.npz
+from autograder.inside.protocol import SEP
+
 # Set by autograder.sandbox.warm when this module runs in a pre-imported helper's
 # fork: the kernel and the probe host are then forked from this process
 # (whose imports are done) instead of started as new interpreters.
 WARM = False
 PR_SET_PDEATHSIG = 1
+KERNEL_EXPORT = "autograder.inside.kernel_export"
 TRUNCATION_NOTE = "\n[output truncated by the grader: {dropped} more bytes were dropped]\n"
 
 
@@ -329,172 +331,10 @@ async def _kernel_responds(client, seconds: float) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Answers: values the student typed into the notebook, exported as JSON text.
-#
-# The code below runs *inside the student's kernel*, so everything it returns
-# is student-controlled; the trusted process validates and judges it. It is
-# written with builtins only (no json, no numpy conversions of its own): a
-# notebook that patched those modules can break the export (and so lose the
-# points) but cannot change what a correct or wrong answer looks like. It is
-# evaluated as a user expression, so IPython's input transformers and
-# pre_run_cell hooks never see it.
+# Answers: values the student typed into the notebook, exported as JSON text
+# by ``autograder.inside.kernel_export`` running in the kernel.
 
-MAX_ANSWER_NUMBERS = 100_000   # numbers and list items in one exported value
-MAX_ANSWER_STRING = 10_000     # characters of one string
-MAX_ANSWER_DEPTH = 16          # nesting of lists and dicts
-MAX_ANSWER_TEXT = 4 << 20      # characters of one export's JSON text, as it comes back
-
-EXPORT_SOURCE = r'''
-def _check_budget(budget, count):
-    budget[0] -= count
-    if budget[0] < 0:
-        raise ValueError("more than %d numbers or items" % MAX_NUMBERS)
-
-
-def _plain(value, budget, depth):
-    kind = type(value)
-    if value is None or kind is bool:
-        return value
-    if kind is int or kind is float:
-        _check_budget(budget, 1)
-        return value
-    if kind is str:
-        if len(value) > MAX_STRING:
-            raise ValueError("a string of more than %d characters" % MAX_STRING)
-        return value
-    if depth >= MAX_DEPTH:
-        raise ValueError("lists or dicts nested more than %d deep" % MAX_DEPTH)
-    if kind is list or kind is tuple:
-        _check_budget(budget, len(value))
-        return [_plain(item, budget, depth + 1) for item in value]
-    if kind is dict:
-        _check_budget(budget, len(value))
-        out = {}
-        for key in value:
-            if type(key) is not str:
-                raise TypeError("a dict key is a %s, not a string" % type(key).__name__)
-            out[key] = _plain(value[key], budget, depth + 1)
-        return out
-    if hasattr(value, "dtype") and hasattr(value, "tolist"):  # numpy arrays and scalars
-        size = getattr(value, "size", 1)
-        if type(size) is not int:
-            raise TypeError("an array without a plain size")
-        _check_budget(budget, size)
-        budget[0] += size  # counted again item by item below
-        return _plain(value.tolist(), budget, depth + 1)
-    raise TypeError("a %s is not a number, string, list or dict" % kind.__name__)
-
-
-def _quote(text):
-    parts = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch == '"' or ch == "\\" or code < 0x20 or code > 0x7E:
-            if code > 0xFFFF:
-                code -= 0x10000
-                parts.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
-            else:
-                parts.append("\\u%04x" % code)
-        else:
-            parts.append(ch)
-    parts.append('"')
-    return "".join(parts)
-
-
-def _json(value, parts):
-    kind = type(value)
-    if value is None:
-        parts.append("null")
-    elif kind is bool:
-        parts.append("true" if value else "false")
-    elif kind is int:
-        parts.append(int.__repr__(value))
-    elif kind is float:
-        if value != value:
-            parts.append("NaN")
-        elif value > 1.7976931348623157e308:
-            parts.append("Infinity")
-        elif value < -1.7976931348623157e308:
-            parts.append("-Infinity")
-        else:
-            parts.append(float.__repr__(value))
-    elif kind is str:
-        parts.append(_quote(value))
-    elif kind is list:
-        parts.append("[")
-        for i, item in enumerate(value):
-            if i:
-                parts.append(",")
-            _json(item, parts)
-        parts.append("]")
-    else:
-        parts.append("{")
-        for i, key in enumerate(value):
-            if i:
-                parts.append(",")
-            parts.append(_quote(key))
-            parts.append(":")
-            _json(value[key], parts)
-        parts.append("}")
-
-
-def _why(exc):
-    try:
-        return ("%s: %s" % (type(exc).__name__, exc))[:300]
-    except Exception:
-        return type(exc).__name__
-
-
-def _one(answers, key, compute):
-    try:
-        value = _plain(compute(), [MAX_NUMBERS], 0)
-        parts = []
-        _json(value, parts)  # may fail too (an int of thousands of digits)
-        answers[key] = value
-    except Exception as exc:
-        answers[key] = _Missing(_why(exc))
-
-
-class _Missing:
-    def __init__(self, why):
-        self.why = why
-
-
-def _export(user, request):
-    answers = {}
-    for name in request["variables"]:
-        if name not in user:
-            answers[name] = _Missing("%s is not defined" % name)
-            continue
-        _one(answers, name, lambda name=name: user[name])
-    function = request["function"]
-    if function:
-        f = user.get(function)
-        numpy = __import__("numpy")
-        for key, argument in request["inputs"]:
-            if not callable(f):
-                answers[key] = _Missing("no function %s is defined" % function)
-                continue
-            _one(answers, key, lambda argument=argument: f(numpy.array(argument, dtype=float)))
-    parts = ["{"]
-    for i, key in enumerate(answers):
-        if i:
-            parts.append(",")
-        parts.append(_quote(key))
-        value = answers[key]
-        if type(value) is _Missing:
-            parts.append(':{"missing":')
-            parts.append(_quote(value.why))
-        else:
-            parts.append(':{"value":')
-            _json(value, parts)
-        parts.append("}")
-    parts.append("}")
-    return "".join(parts)
-
-
-result = _export(user, request)
-'''
+from autograder.inside.kernel_export import MAX_ANSWER_TEXT  # noqa: E402
 
 
 def export_expression(request: dict) -> str:
@@ -505,14 +345,12 @@ def export_expression(request: dict) -> str:
     arguments). The expression evaluates to the answers' JSON text: one
     object per key, ``{"value": ...}`` or ``{"missing": "why"}``.
     """
-    source = EXPORT_SOURCE.replace("MAX_NUMBERS", str(MAX_ANSWER_NUMBERS)).replace(
-        "MAX_STRING", str(MAX_ANSWER_STRING)).replace("MAX_DEPTH", str(MAX_ANSWER_DEPTH))
     plain_request = {"variables": [str(v) for v in request["variables"]],
                      "function": str(request.get("function") or ""),
                      "inputs": [[str(k), v] for k, v in request.get("inputs", [])]}
-    # A fresh namespace for the helpers; the notebook's own is only read.
-    return (f"(lambda ns: (exec({source!r}, ns), ns['result'])[1])"
-            f"({{'user': globals(), 'request': {plain_request!r}}})")
+    # The notebook's own namespace is only read.
+    return (f"__import__({KERNEL_EXPORT!r}, fromlist=['export'])"
+            f".export(globals(), {plain_request!r})")
 
 
 def parse_export_reply(content: dict) -> dict:
@@ -712,29 +550,23 @@ def probe_host(cfg: dict, start: int, report_fd: int) -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     sys.stdout = open(os.devnull, "w")
-    # The probe contract module, under the name probe files import it by.
-    for name in ("autograder", "autograder.grading"):
-        pkg = types.ModuleType(name)
-        pkg.__path__ = []
-        sys.modules[name] = pkg
-    sys.modules["autograder"].grading = pkg
-    pkg.probes = _load_module("autograder.grading.probes", cfg["contract_file"])
-    # The student's copy (read-only) comes first, also for a probe file
-    # that imports cs231n_lib itself.
+    # The student's copy (read-only) comes first, also for calls that import
+    # cs231n_lib themselves.
     sys.path.insert(0, cfg["library_dir"])
-    probes = _load_module("assignment_probes", cfg["probes_file"]).PROBES
+    calls = _load_module("course_calls", cfg["calls_file"])
     with np.load(cfg["inputs"], allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     import cs231n_lib
 
     out_dir = cfg["probe_dir"]
+    probes = cfg["probes"]
     for i in range(start, len(probes)):
-        probe = probes[i]
+        name, call = probes[i]
         report.write(f"BEGIN {i}\n")
-        prefix = probe.name + SEP
+        prefix = name + SEP
         inputs = {k[len(prefix):]: v.copy() for k, v in arrays.items() if k.startswith(prefix)}
         try:
-            outputs = _plain_outputs(probe.run(cs231n_lib, inputs))
+            outputs = _plain_outputs(getattr(calls, call)(cs231n_lib, inputs))
             np.savez(os.path.join(out_dir, f"{i}.npz"), **outputs)
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code included
             tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
@@ -803,7 +635,7 @@ def run_probe_phase(cfg: dict, deadline: float) -> dict:
     """Run the probe host, restarting it after a probe that hangs or kills it."""
     import numpy as np
 
-    names = cfg["probe_names"]
+    names = [name for name, _ in cfg["probes"]]
     # Nothing the notebook left behind may pose as a probe's result.
     shutil.rmtree(cfg["probe_dir"], ignore_errors=True)
     os.makedirs(cfg["probe_dir"])
@@ -819,7 +651,7 @@ def run_probe_phase(cfg: dict, deadline: float) -> dict:
             proc, stderr = _fork_probe_host(cfg, start, read_end, write_end)
         else:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", cfg.get("runner_file") or os.path.abspath(__file__),
+                [sys.executable, "-I", "-B", "-m", __spec__.name if __spec__ else __name__,
                  "probe-host", cfg["config"], str(start), str(write_end)],
                 cwd=cfg["probe_dir"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(write_end,))
@@ -902,17 +734,9 @@ def run_probe_phase(cfg: dict, deadline: float) -> dict:
     return {"errors": len(errors)}
 
 
-def _skip_slow_format_checks() -> None:
-    """nbformat imports jsonschema, which, when ``rfc3987_syntax`` is installed,
-    compiles dozens of lark grammars at import (seconds of CPU per process) for
-    an IRI format check that notebook validation never uses."""
-    sys.modules.setdefault("rfc3987_syntax", None)
-
-
 def main(argv: list[str]) -> int:
     """``notebook CONFIG`` | ``probes CONFIG`` | ``probe-host CONFIG START FD``."""
     _no_ptrace()
-    _skip_slow_format_checks()
     phase, config_path = argv[0], argv[1]
     with open(config_path) as fh:
         cfg = json.load(fh)

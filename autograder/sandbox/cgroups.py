@@ -7,11 +7,19 @@ import os
 import time
 from collections.abc import Iterator
 
-# ---------------------------------------------------------------------------
-# Optional cgroups (v1): a bound on the whole submission's memory and tasks.
-# Used when this process's own cgroup can hold children; never required.
+# Optional cgroups (v1): a bound on the whole submission's memory and tasks,
+# and a CPU share of its own. Used when this process's own cgroup can hold
+# children; never required (``limits_in_force`` says which were made).
+#
+# Why a CPU group: the kernel's autogroup scheduling gives each *session* an
+# equal share, so a submission whose busy children each call setsid() took
+# one share per child from every other submission graded beside it. In a
+# cpu cgroup of its own, all of a sandbox's processes share one weight,
+# whatever sessions they make.
 
 CGROUP_ROOT = "/sys/fs/cgroup"
+PREFIX = "cs231n-sandbox-"
+CPU_SHARES = 1024  # the kernel's default weight: every sandbox counts as one task
 
 
 def _own_cgroup(controller: str) -> str | None:
@@ -46,7 +54,8 @@ def sandbox_cgroups(name: str, memory_bytes: int, tasks: int) -> Iterator[dict[s
     """
     made: dict[str, str] = {}
     for controller, settings in (("memory", {"memory.limit_in_bytes": memory_bytes}),
-                                 ("pids", {"pids.max": tasks})):
+                                 ("pids", {"pids.max": tasks}),
+                                 ("cpu", {"cpu.shares": CPU_SHARES})):
         base = _own_cgroup(controller)
         if base is None or not os.access(base, os.W_OK):
             continue
@@ -81,3 +90,43 @@ def _oom_kills(memory_cgroup: str | None) -> int:
     return 0
 
 
+
+
+def _uid_free(uid: int) -> bool:
+    """No running sandbox holds ``uid`` (its lock file is not flocked)."""
+    import fcntl
+
+    from autograder.sandbox.uids import UID_LOCK_DIR
+
+    try:
+        fd = os.open(os.path.join(UID_LOCK_DIR, str(uid)), os.O_RDWR)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def sweep_cgroups() -> list[str]:
+    """Remove the sandbox cgroups left by a grader that died (their uid is free
+    and no process is in them). Returns the removed folders."""
+    removed = []
+    for controller in ("memory", "pids", "cpu"):
+        base = _own_cgroup(controller)
+        if base is None or not os.access(base, os.W_OK):
+            continue
+        for name in sorted(os.listdir(base)):
+            suffix = name[len(PREFIX):]
+            if not name.startswith(PREFIX) or not suffix.isdigit():
+                continue
+            path = os.path.join(base, name)
+            if _cgroup_read(path, "cgroup.procs").strip() or not _uid_free(int(suffix)):
+                continue
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+                removed.append(path)
+    return removed

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 
-from autograder.sandbox.cgroups import _oom_kills, sandbox_cgroups
+from autograder.sandbox.cgroups import PREFIX, _oom_kills, sandbox_cgroups
 from autograder.sandbox.files import copy_out
 from autograder.sandbox.init import _ended
 from autograder.sandbox.limits import STATUS_NAME, Limits, MiB, SandboxResult, WarmStartError
@@ -191,7 +191,7 @@ def _run_namespaced(argv, workdir, limits, writable, collect, cwd, hide, expose,
 def _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expose, env,
                        result_dir, newroot, entry=None, starter=None) -> SandboxResult:
     with private_uid() as uid, sandbox_cgroups(
-            f"cs231n-sandbox-{uid}", _cgroup_memory(limits), limits.max_processes + 16
+            f"{PREFIX}{uid}", _cgroup_memory(limits), limits.max_processes + 16
     ) as cgroups:
         cfg = {
             "cgroups": cgroups,
@@ -236,6 +236,13 @@ def _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expo
     return result
 
 
+def _die_with_parent() -> None:
+    """In a child before exec: SIGKILL when the parent goes (prctl survives exec)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 def _start_cold(cfg: dict, limits: Limits):
     """Start the init with ``unshare`` and a new interpreter; wait for it.
 
@@ -245,8 +252,12 @@ def _start_cold(cfg: dict, limits: Limits):
         unshare.append("--net")
     cmd = unshare + [sys.executable, "-I", "-B", "-m", "autograder.sandbox.init", "--entry"]
     start = time.monotonic()
+    # SIGKILL for unshare when this thread's process dies (a Dask worker killed
+    # mid-run): unshare's --kill-child then takes the init, and the pid
+    # namespace dies with its init.
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_die_with_parent)
     out, err = _Tail(proc.stdout, limits.output_bytes), _Tail(proc.stderr, limits.output_bytes)
     with contextlib.suppress(BrokenPipeError):
         proc.stdin.write(json.dumps(cfg).encode())
@@ -318,6 +329,10 @@ def _describe_namespaced(limits: Limits, uid: int, setup: dict) -> dict:
         "processes": {"enforced": True, "how": (
             f"RLIMIT_NPROC {limits.max_processes} (threads included) for private uid {uid}"
             + ("; pids cgroup" if "pids" in setup.get("cgroups", []) else ""))},
+        "cpu": {"enforced": "cpu" in setup.get("cgroups", []), "how": (
+            "a cpu cgroup of its own: all of the submission's processes share one "
+            "scheduler weight, whatever sessions they start" if "cpu" in setup.get("cgroups", [])
+            else "no cpu cgroup: processes in new sessions each get a scheduler share")},
         "disk": {"enforced": True, "how": (
             f"private copy on a {limits.disk_bytes // MiB} MiB tmpfs; RLIMIT_FSIZE; no core "
             "dumps")},

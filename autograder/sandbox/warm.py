@@ -41,6 +41,7 @@ import contextlib
 import ctypes
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -117,9 +118,6 @@ def _preload() -> list[str]:
 
     # Set as the kernel will set them, before numpy and matplotlib read them.
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    # nbformat's schema checks would compile lark grammars for an IRI format
-    # that notebooks never use (see runner._skip_slow_format_checks).
-    sys.modules.setdefault("rfc3987_syntax", None)
     failed = []
     for name in PRELOAD:
         try:
@@ -198,8 +196,25 @@ def _serve_one(sock: socket.socket, request: dict, fds: list[int], sandbox, entr
     for fd in fds:
         os.close(fd)
     _send(sock, {"pid": pid})
-    _, status = os.waitpid(pid, 0)
-    _send(sock, {"status": status})
+    _send(sock, {"status": _wait_or_abandon(sock, pid)})
+
+
+def _wait_or_abandon(sock: socket.socket, pid: int) -> int:
+    """Wait for the sandbox ``pid``; if the grader goes away meanwhile (its end of
+    the socket closes: a Dask worker killed mid-run), kill the sandbox's session
+    at once rather than let it run to completion, then leave."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLHUP | select.POLLERR)
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        # The grader sends nothing while a sandbox runs: anything readable is EOF.
+        if poller.poll(50):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise ConnectionError("the grader went away; its sandbox was killed")
 
 
 def serve(fd: int) -> int:

@@ -24,35 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Executes one notebook; runs in a child process so a runaway notebook can be
-# stopped without touching the caller. Arguments: notebook, output, per-cell
-# seconds, total seconds.
-_EXECUTE = r"""
-import signal, sys
-# nbformat's schema checks would compile lark grammars for an IRI format that
-# notebooks never use: over a second of start-up (see runner._skip_slow_format_checks).
-sys.modules.setdefault("rfc3987_syntax", None)
-import nbformat
-from nbclient import NotebookClient
-
-src, dest, cell_seconds, total_seconds = sys.argv[1], sys.argv[2], float(sys.argv[3]), \
-    float(sys.argv[4])
-nb = nbformat.read(src, as_version=4)
-def stop(signum, frame):
-    raise TimeoutError(f"the notebook ran for more than {total_seconds:g} s")
-signal.signal(signal.SIGALRM, stop)
-signal.setitimer(signal.ITIMER_REAL, total_seconds)
-client = NotebookClient(nb, timeout=cell_seconds, allow_errors=True, interrupt_on_timeout=True,
-                        kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
-                        resources={"metadata": {"path": sys.argv[5]}})
-try:
-    client.execute()
-except TimeoutError as exc:
-    nb.metadata["self_check_stopped"] = str(exc)
-finally:
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    nbformat.write(nb, dest)
-"""
+from autograder.course import grade_cell_of
 
 
 @dataclass
@@ -108,26 +80,24 @@ def score_notebook(nb: dict, path: Path) -> NotebookCheck:
     check = NotebookCheck(path)
     stopped = nb.get("metadata", {}).get("self_check_stopped")
     for cell in nb.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta.get("grade") or not meta.get("grade_id"):
+        graded = grade_cell_of(cell)
+        if graded is None:
             continue
-        max_points = float(meta.get("points", 0))
-        if meta.get("solution"):
-            check.questions.append(Question(meta["grade_id"], max_points, None,
-                                            "graded by hand"))
+        gid, max_points = graded.grade_id, graded.max_points
+        if not graded.autograded:
+            check.questions.append(Question(gid, max_points, None, "graded by hand"))
             continue
         if cell.get("execution_count") is None:
-            check.questions.append(Question(meta["grade_id"], max_points, 0.0, "not run",
+            check.questions.append(Question(gid, max_points, 0.0, "not run",
                                             stopped or "the cell did not run"))
             continue
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errors:
             detail = f"{errors[0].get('ename', 'Error')}: {errors[0].get('evalue', '')}"
-            check.questions.append(Question(meta["grade_id"], max_points, 0.0, "failed",
+            check.questions.append(Question(gid, max_points, 0.0, "failed",
                                             " ".join(detail.split())[:200]))
         else:
-            check.questions.append(Question(meta["grade_id"], max_points, max_points,
-                                            "passed"))
+            check.questions.append(Question(gid, max_points, max_points, "passed"))
     if stopped:
         check.error = stopped
     return check
@@ -139,8 +109,8 @@ def run_notebook(path: Path, *, cell_seconds: float = 60.0,
     path = Path(path).resolve()
     with tempfile.TemporaryDirectory(prefix="self-check-") as tmp:
         out = Path(tmp) / "executed.ipynb"
-        cmd = [sys.executable, "-c", _EXECUTE, str(path), str(out), str(cell_seconds),
-               str(total_seconds), str(path.parent)]
+        cmd = [sys.executable, "-m", "autograder.student.execute", str(path), str(out),
+               str(cell_seconds), str(total_seconds), str(path.parent)]
         proc = subprocess.Popen(cmd, cwd=path.parent, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:

@@ -11,7 +11,6 @@ autograder.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from nbgrader.nbgraderformat import MetadataValidator
 
 import cs231n_lib
 from autograder.demo.synth import plant_bug
-from autograder.grading.grade import load_package, load_probe_file
+from autograder.grading.probes import load_probe_set
+from autograder.grading.reference import load_package
 from autograder.grading.verify import compare_outputs, plain_outputs
 from autograder.release.build import release
 
@@ -56,12 +56,7 @@ def autograded_test_cells(nb) -> dict[str, nbformat.NotebookNode]:
 
 
 def load_probes(assignment: str) -> list:
-    path = COURSE / "probes" / f"{assignment}.py"
-    digest = hashlib.sha256(str(path).encode()).hexdigest()[:8]
-    spec = importlib.util.spec_from_file_location(f"_probes_{assignment}_{digest}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.PROBES)
+    return list(load_probe_set(COURSE / "probes" / assignment).probes)
 
 
 # --------------------------------------------------------------- the notebook
@@ -250,7 +245,8 @@ def check_release_runs_to_the_end(assignment: str, tmp_path: Path) -> None:
     assert {ename for _, ename in errors} <= {"NotImplementedError", "AnswerMissingError"}, errors
     # An unanswered question is named by the test cell that reads it, not by a
     # NameError from the middle of some later cell.
-    answer_tests = {p.grade_id for p in load_probe_file(COURSE / "probes" / f"{assignment}.py")[1]}
+    answer_probes = load_probe_set(COURSE / "probes" / assignment).answer_probes
+    answer_tests = {p.grade_id for p in answer_probes}
     stray = [(gid, ename) for gid, ename in errors
              if ename == "AnswerMissingError" and gid not in answer_tests]
     assert not stray, stray

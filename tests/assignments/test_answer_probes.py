@@ -8,7 +8,6 @@ notebook run would export them, and judged against the reference answers.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import numpy as np
@@ -16,8 +15,9 @@ import pytest
 from notebook_contract import COURSE, autograded_test_cells, nbgrader_meta, read_source
 
 import cs231n_lib
-from autograder.grading import grade as grade_one
 from autograder.grading import verify
+from autograder.grading.probes import judge_module, load_probe_set
+from autograder.grading.reference import Reference, reference_for
 from autograder.inside import runner
 
 ASSIGNMENTS = ("backprop", "conv", "activations", "initialization", "batchnorm")
@@ -40,11 +40,11 @@ TESTED_BY = {"hand_gradients": "test_hand_gradients", "gate_patterns": "test_gat
 
 
 def probe_file(assignment: str):
-    return COURSE / "probes" / f"{assignment}.py"
+    return COURSE / "probes" / assignment
 
 
-def reference(assignment: str, seed: int = 5) -> grade_one.Reference:
-    return grade_one.reference_for(probe_file(assignment), seed, assignment, cs231n_lib)
+def reference(assignment: str, seed: int = 5) -> Reference:
+    return reference_for(probe_file(assignment), seed, assignment, cs231n_lib)
 
 
 def answer_cells(assignment: str) -> dict[str, tuple[int, str]]:
@@ -73,7 +73,7 @@ def answers_before(assignment: str, grade_id: str, replace: dict[str, str] | Non
 
 def verdicts(assignment: str, replace: dict[str, str] | None = None) -> dict[str, bool]:
     ref = reference(assignment)
-    requests = {r["name"]: r for r in grade_one._answer_requests(ref)}
+    requests = {r["name"]: r for r in ref.answer_requests()}
     out = {}
     for probe in ref.answer_probes:
         namespace = answers_before(assignment, probe.grade_id, replace)
@@ -87,7 +87,8 @@ def verdicts(assignment: str, replace: dict[str, str] | None = None) -> dict[str
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_autograded_test_cell_has_a_probe_of_some_kind(assignment):
     tests = autograded_test_cells(read_source(assignment))
-    probes, answer_probes = grade_one.load_probe_file(probe_file(assignment))
+    probe_set = load_probe_set(probe_file(assignment))
+    probes, answer_probes = probe_set.probes, probe_set.answer_probes
     library = {p.grade_id for p in probes}
     answers = {p.grade_id for p in answer_probes}
     assert answers <= set(tests), answers - set(tests)
@@ -97,7 +98,7 @@ def test_every_autograded_test_cell_has_a_probe_of_some_kind(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_answer_probes_read_names_the_notebook_assigns_before_the_test(assignment):
-    _, answer_probes = grade_one.load_probe_file(probe_file(assignment))
+    answer_probes = load_probe_set(probe_file(assignment)).answer_probes
     assert answer_probes
     for probe in answer_probes:
         namespace = answers_before(assignment, probe.grade_id)
@@ -124,7 +125,7 @@ def test_a_wrong_answer_fails_its_cell_only(answer_cell):
 def test_every_answer_cell_has_a_wrong_answer_in_these_tests(assignment):
     tested = {gid for gid in answer_cells(assignment)
               if any(name in answer_cells(assignment)[gid][1]
-                     for p in grade_one.load_probe_file(probe_file(assignment))[1]
+                     for p in load_probe_set(probe_file(assignment)).answer_probes
                      for name in p.variables + (p.function,) if name)}
     assert tested <= set(WRONG), tested - set(WRONG)
 
@@ -134,9 +135,7 @@ def test_output_size_configurations_are_the_notebooks():
     [cell] = [c for c in read_source("conv").cells
               if c.cell_type == "code" and c.source.startswith("configurations = [")]
     exec(cell.source, namespace)  # noqa: S102
-    spec = importlib.util.spec_from_file_location("_conv_probes_check", probe_file("conv"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = judge_module(probe_file("conv"))
     assert module.OUTPUT_SIZE_CONFIGURATIONS == namespace["configurations"]
 
 

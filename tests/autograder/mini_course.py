@@ -6,7 +6,7 @@
   ``scale.shift``), outside the course;
 * ``course/source/mini/mini.ipynb`` - two probed test cells (one with hidden
   tests), one notebook-only test cell, one manual cell;
-* ``course/probes/mini.py`` - the probes;
+* ``course/probes/mini/`` - the probes (``calls.py`` and ``judge.py``);
 * ``course/gradebook.db`` - a stand-in gradebook file;
 * ``course/submitted/<student>/mini/`` for the students asked for: the
   reference solution (``kind="reference"``) or the untouched release
@@ -66,43 +66,59 @@ def shift(x, b):
 
 INIT = '"""Mini library."""\n\nfrom . import scale  # noqa: F401\n'
 
-PROBES = '''"""Probes of the mini assignment."""
+CALLS = '''"""What the sandbox runs for the mini probes."""
+
+import numpy as np
+
+
+def scale_random(lib, inputs):
+    return {"out": lib.scale.scale_forward(inputs["x"], float(inputs["a"]))}
+
+
+def scale_empty(lib, inputs):
+    return {"out": lib.scale.scale_forward(inputs["x"], 2.0), "n": np.array(1.0)}
+
+
+def shift_random(lib, inputs):
+    return {"out": lib.scale.shift(inputs["x"], float(inputs["b"]))}
+'''
+
+JUDGE = '''"""Probes of the mini assignment."""
 
 import numpy as np
 
 from autograder.grading.probes import Probe
+
+from . import calls
 
 
 def _scale_inputs(rng):
     return {"x": rng.standard_normal(7), "a": np.array(-rng.uniform(0.5, 3))}
 
 
-def _scale_run(lib, inputs):
-    return {"out": lib.scale.scale_forward(inputs["x"], float(inputs["a"]))}
-
-
 def _scale_edge_inputs(rng):
     return {"x": np.zeros(0)}
-
-
-def _scale_edge_run(lib, inputs):
-    return {"out": lib.scale.scale_forward(inputs["x"], 2.0), "n": np.array(1.0)}
 
 
 def _shift_inputs(rng):
     return {"x": rng.standard_normal(5), "b": np.array(rng.uniform(-1, 1))}
 
 
-def _shift_run(lib, inputs):
-    return {"out": lib.scale.shift(inputs["x"], float(inputs["b"]))}
-
-
 PROBES = [
-    Probe("test_scale", "scale_random", _scale_inputs, _scale_run),
-    Probe("test_scale", "scale_empty", _scale_edge_inputs, _scale_edge_run),
-    Probe("test_shift", "shift_random", _shift_inputs, _shift_run),
+    Probe("test_scale", "scale_random", _scale_inputs, calls.scale_random),
+    Probe("test_scale", "scale_empty", _scale_edge_inputs, calls.scale_empty),
+    Probe("test_shift", "shift_random", _shift_inputs, calls.shift_random),
 ]
 '''
+
+
+def write_probes(course: Path, calls: str = CALLS, judge: str = JUDGE) -> Path:
+    """The mini course's probe folder: ``calls.py`` (sandbox side) and ``judge.py``."""
+    folder = course / "probes" / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "calls.py").write_text(calls)
+    (folder / "judge.py").write_text(judge)
+    return folder
 
 
 def _meta(grade_id, points=None, *, grade=False, solution=False, locked=False):
@@ -201,8 +217,7 @@ def make_mini_course(root: Path, students: dict[str, str] | None = None) -> tupl
     (course / "source" / ASSIGNMENT).mkdir(parents=True)
     (course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text(
         json.dumps(source_notebook(), indent=1))
-    (course / "probes").mkdir()
-    (course / "probes" / f"{ASSIGNMENT}.py").write_text(PROBES)
+    write_probes(course)
     (course / "gradebook.db").write_bytes(b"SQLite format 3\0 stand-in gradebook")
     reflib = root / "reflib" / "cs231n_lib"
     write_library(reflib, REFERENCE_SCALE)

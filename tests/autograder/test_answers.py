@@ -17,10 +17,10 @@ import types
 import numpy as np
 import pytest
 
-from autograder.grading import grade as grade_one
 from autograder.grading import verify
-from autograder.grading.probes import AnswerProbe
-from autograder.inside import runner
+from autograder.grading.probes import AnswerProbe, load_probe_set
+from autograder.grading.reference import load_package, reference_for
+from autograder.inside import kernel_export, runner
 
 
 def export(namespace: dict, variables=(), function="", inputs=()) -> dict:
@@ -75,11 +75,11 @@ def test_missing_and_unconvertible_values_are_recorded_as_missing():
 
 
 def test_huge_values_are_refused_in_the_kernel_before_conversion():
-    ns = {"big_list": list(range(runner.MAX_ANSWER_NUMBERS + 1)),
-          "big_array": np.zeros(runner.MAX_ANSWER_NUMBERS + 1),
-          "long_text": "x" * (runner.MAX_ANSWER_STRING + 1), "fine": 1.0}
+    ns = {"big_list": list(range(kernel_export.MAX_ANSWER_NUMBERS + 1)),
+          "big_array": np.zeros(kernel_export.MAX_ANSWER_NUMBERS + 1),
+          "long_text": "x" * (kernel_export.MAX_ANSWER_STRING + 1), "fine": 1.0}
     nested = []
-    for _ in range(runner.MAX_ANSWER_DEPTH + 2):
+    for _ in range(kernel_export.MAX_ANSWER_DEPTH + 2):
         nested = [nested]
     ns["deep"] = nested
     got = export(ns, variables=ns)
@@ -255,9 +255,12 @@ def test_reference_answer_converts_numpy_and_refuses_objects():
 # ------------------------------------------------------ the probe file loads
 
 def _probe_file(tmp_path, body: str):
-    path = tmp_path / "probes.py"
-    path.write_text(textwrap.dedent(body))
-    return path
+    """A probe folder whose ``judge.py`` is ``body`` (its runs are lambdas: no calls)."""
+    folder = tmp_path / "probes"
+    folder.mkdir()
+    (folder / "judge.py").write_text(textwrap.dedent(body))
+    (folder / "calls.py").write_text("")
+    return folder
 
 
 def test_reference_answers_must_cover_what_the_probe_exports(tmp_path, monkeypatch):
@@ -273,7 +276,7 @@ def test_reference_answers_must_cover_what_the_probe_exports(tmp_path, monkeypat
                         function="f", make_inputs=lambda rng: {"p": np.array([np.nan])}),
         ]
     """)
-    ref = grade_one.reference_for(path, 3, "x", types.ModuleType("fake_reference_lib"))
+    ref = reference_for(path, 3, "x", types.ModuleType("fake_reference_lib"))
     assert ref.answers["good"] == {"a": 1}
     assert isinstance(ref.answers["short"], ValueError)
     assert isinstance(ref.answers["nan_input"], ValueError)
@@ -287,7 +290,7 @@ def test_answer_probe_variables_must_be_names(tmp_path, bad):
         ANSWER_PROBES = [AnswerProbe("test_a", "a", {bad}, lambda lib, i: {{}})]
     """)
     with pytest.raises(ValueError, match="Python names"):
-        grade_one.load_probe_file(path)
+        load_probe_set(path)
 
 
 def test_probe_names_are_unique_across_both_kinds(tmp_path):
@@ -298,7 +301,7 @@ def test_probe_names_are_unique_across_both_kinds(tmp_path):
         ANSWER_PROBES = [AnswerProbe("test_b", "same", ("x",), lambda lib, i: {"x": 1})]
     """)
     with pytest.raises(ValueError, match="unique"):
-        grade_one.load_probe_file(path)
+        load_probe_set(path)
 
 
 # -------------------------------------------- reference loading under threads
@@ -315,7 +318,7 @@ def test_a_slow_reference_library_is_never_seen_half_imported(tmp_path):
 
     def load(i):
         start.wait()
-        seen[i] = hasattr(grade_one.load_package(lib), "part")
+        seen[i] = hasattr(load_package(lib), "part")
 
     threads = [threading.Thread(target=load, args=(i,)) for i in range(3)]
     for t in threads:
@@ -330,5 +333,5 @@ def test_a_reference_library_that_fails_to_import_is_not_kept(tmp_path):
     lib.mkdir()
     (lib / "__init__.py").write_text("raise ImportError('not yet')\n")
     with pytest.raises(ImportError):
-        grade_one.load_package(lib, "_broken_reference_for_test")
+        load_package(lib, "_broken_reference_for_test")
     assert "_broken_reference_for_test" not in sys.modules

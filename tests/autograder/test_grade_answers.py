@@ -98,8 +98,8 @@ def make_course(root: Path) -> tuple[Path, Path]:
     source = course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     source.write_text(json.dumps(_with_double(json.loads(source.read_text()), DOUBLE,
                                               DOUBLE_TEST)))
-    probes = course / "probes" / f"{ASSIGNMENT}.py"
-    probes.write_text(probes.read_text() + ANSWER_PROBES)
+    judge = course / "probes" / ASSIGNMENT / "judge.py"
+    judge.write_text(judge.read_text() + ANSWER_PROBES)
     for student, (answer, double) in STUDENTS.items():
         folder = mini_course.submit(course, student, "reference")
         path = folder / f"{ASSIGNMENT}.ipynb"

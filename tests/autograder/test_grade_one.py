@@ -11,6 +11,7 @@ import mini_course
 import pytest
 from mini_course import ASSIGNMENT, HIDDEN_MARK, POINTS, SOLUTION_MARK
 
+from autograder.course import SubmissionCaps
 from autograder.grading import grade as grade_one
 from autograder.grading.grade import grade_submission, rebuild_notebook
 from autograder.sandbox import Limits
@@ -116,8 +117,11 @@ def test_release_partial_and_wrong(graded):
                                           "test_notebook_only": 0.0}
     wrong = {c["grade_id"]: c for c in results["wrong"]["cells"]}
     assert wrong["test_scale"]["points"] == 0.0
-    # The hidden notebook test catches it too: no disagreement to flag.
-    assert wrong["test_scale"]["notebook_points"] == 0.0
+    # The notebook runs its test cells as released (no hidden test enters the
+    # sandbox): the visible check misses this bug, the probes do not, and the
+    # disagreement is shown to the instructor.
+    assert wrong["test_scale"]["notebook_points"] == 2.0
+    assert any(f.startswith("test_scale: integrity") for f in results["wrong"]["flags"])
 
 
 def test_edited_and_deleted_test_cells_come_back(graded):
@@ -165,7 +169,8 @@ def test_rebuild_restores_metadata_and_drops_forged_grade_ids():
     assert ids.count("test_scale") == 1
     cell = _cells_by_id(nb)["test_scale"]
     assert cell["metadata"]["nbgrader"]["points"] == POINTS["test_scale"]
-    assert HIDDEN_MARK in cell["source"]
+    # As released: the hidden test never reaches the notebook that runs.
+    assert HIDDEN_MARK not in cell["source"]
     assert all(c.get("outputs", []) == [] for c in nb["cells"])
 
 
@@ -183,7 +188,7 @@ def test_copy_submission_caps(tmp_path):
     src.mkdir()
     (src / "big.bin").write_bytes(b"x" * 2000)
     with pytest.raises(grade_one.SubmissionError, match="larger than"):
-        grade_one.copy_submission(src, tmp_path / "dest", max_bytes=1000)
+        grade_one.copy_submission(src, tmp_path / "dest", caps=SubmissionCaps(max_bytes=1000))
 
 
 TROUBLED_SCALE = """import numpy as np
@@ -238,7 +243,7 @@ def test_a_probe_that_hangs_or_dies_fails_alone(tmp_path, library, note):
 def test_grades_without_namespaces_and_says_so(tmp_path, monkeypatch):
     from autograder import sandbox
 
-    monkeypatch.setattr(sandbox, "namespaces_available", lambda: False)
+    monkeypatch.setattr(sandbox.run, "namespaces_available", lambda: False)
     course, reflib = mini_course.make_mini_course(tmp_path, {"alice": "reference"})
     r = grade_submission(course, ASSIGNMENT, "alice", limits=LIMITS, seed=SEED,
                          reference_lib=reflib)

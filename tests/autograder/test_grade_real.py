@@ -17,14 +17,15 @@ import pytest
 
 from autograder.demo import synth
 from autograder.demo.class_demo import gap_functions, prepare_course
-from autograder.grading.grade import grade_submission, load_probe_file
+from autograder.grading.grade import grade_submission
+from autograder.grading.probes import load_probe_set
 from autograder.release.build import COURSE_ROOT
 from autograder.sandbox import Limits
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = sorted(p.stem for p in (COURSE_ROOT / "probes").glob("*.py")
-                     if (COURSE_ROOT / "source" / p.stem / f"{p.stem}.ipynb").is_file())
+ASSIGNMENTS = sorted(p.name for p in (COURSE_ROOT / "probes").iterdir() if p.is_dir()
+                     and (COURSE_ROOT / "source" / p.name / f"{p.name}.ipynb").is_file())
 LIMITS = Limits(cell_seconds=120, submission_seconds=300)
 # A wrong line appended to each answer cell (by grade_id of the answer cell).
 WRONG_ANSWERS = {
@@ -120,7 +121,7 @@ def test_wrong_backward_loses_points(graded, assignment):
 
 
 def _answer_cells(assignment: str) -> set[str]:
-    return {p.grade_id for p in load_probe_file(COURSE_ROOT / "probes" / f"{assignment}.py")[1]}
+    return {p.grade_id for p in load_probe_set(COURSE_ROOT / "probes" / assignment).answer_probes}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -321,7 +321,7 @@ def test_exit_status_and_crash(tmp_path):
 
 @pytest.mark.slow
 def test_fallback_reports_what_it_cannot_enforce(tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox, "namespaces_available", lambda: False)
+    monkeypatch.setattr(sandbox.run, "namespaces_available", lambda: False)
     limits = Limits(submission_seconds=4, disk_bytes=16 * sandbox.MiB, output_bytes=4096)
     r = run_py(tmp_path, """
         import signal

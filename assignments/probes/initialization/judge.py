@@ -15,17 +15,11 @@ and depth could tip either way between two near-steady schemes).
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
 from autograder.grading.probes import AnswerProbe, Probe
 
-
-def _module(lib, name):
-    """Submodule ``name`` of the library copy ``lib`` (the student's or the reference)."""
-    return importlib.import_module(f"{lib.__name__}.{name}")
-
+from . import calls
 
 # ------------------------------------------------------------- mean image
 
@@ -48,22 +42,6 @@ def _flat_integer_inputs(rng):
             "X_other": rng.integers(0, 256, size=(int(rng.integers(1, 6)), d))}
 
 
-def _fit_transform(transformer, inputs):
-    """Fit on X_fit, transform X_other; also return X_other afterwards (must be unchanged)."""
-    other = inputs["X_other"]
-    transformer.fit(inputs["X_fit"])
-    return {"mean": transformer.mean_, "other": transformer.transform(other),
-            "fit": transformer.transform(inputs["X_fit"]), "other_after": other}
-
-
-def _mean_image_run(lib, inputs):
-    return _fit_transform(_module(lib, "preprocess").MeanImage(), inputs)
-
-
-def _channel_mean_run(lib, inputs):
-    return _fit_transform(_module(lib, "preprocess").ChannelMean(), inputs)
-
-
 # ------------------------------------------------------------ standardise
 
 def _standardize_inputs(rng):
@@ -80,13 +58,6 @@ def _standardize_images_inputs(rng):
     return inputs
 
 
-def _standardize_run(lib, inputs):
-    scaler = _module(lib, "preprocess").Standardize(eps=float(inputs["eps"]))
-    out = _fit_transform(scaler, inputs)
-    out["std"] = scaler.std_
-    return out
-
-
 # ------------------------------------------------------------ PCA, whiten
 
 def _correlated_inputs(rng):
@@ -97,24 +68,6 @@ def _correlated_inputs(rng):
     X_fit = (rng.standard_normal((n, d)) * spreads) @ rotation + rng.uniform(-3, 3, d)
     return {"X_fit": X_fit, "X_other": rng.standard_normal((int(rng.integers(1, 8)), d)) * 2,
             "n_components": np.int64(rng.integers(1, d)), "eps": np.float64(rng.uniform(0, 0.1))}
-
-
-def _pca_run(lib, inputs):
-    pca = _module(lib, "preprocess").PCA(int(inputs["n_components"])).fit(inputs["X_fit"])
-    Z = pca.transform(inputs["X_other"])
-    components = np.asarray(pca.components_)
-    return {"explained_variance": pca.explained_variance_, "abs_coordinates": np.abs(Z),
-            "projector": components.T @ components, "mean": pca.mean_,
-            "reconstruction": pca.inverse_transform(Z)}
-
-
-def _whiten_run(lib, inputs):
-    preprocess = _module(lib, "preprocess")
-    white = preprocess.Whiten(int(inputs["n_components"]), eps=float(inputs["eps"]))
-    white.fit(inputs["X_fit"])
-    return {"explained_variance": white.explained_variance_,
-            "abs_coordinates": np.abs(white.transform(inputs["X_other"])),
-            "abs_train_coordinates": np.abs(white.transform(inputs["X_fit"]))}
 
 
 # ------------------------------------------------------------ initialisation
@@ -130,48 +83,20 @@ def _scaled_inputs(rng):
     return inputs
 
 
-def _call_init(lib, name, inputs, **kwargs):
-    init = _module(lib, "init")
-    rng = np.random.default_rng(int(inputs["seed"]))
-    W = getattr(init, name)(int(inputs["fan_in"]), int(inputs["fan_out"]), rng, **kwargs)
-    # the next draw shows whether the function took exactly one array from rng
-    return {"W": W, "next_draw": rng.standard_normal(3)}
-
-
-def _small_default_run(lib, inputs):
-    return _call_init(lib, "small_random", inputs)
-
-
-def _small_std_run(lib, inputs):
-    return _call_init(lib, "small_random", inputs, std=float(inputs["scale"]))
-
-
-def _scaled_run(lib, inputs):
-    return _call_init(lib, "scaled_random", inputs, scale=float(inputs["scale"]))
-
-
-def _xavier_run(lib, inputs):
-    return _call_init(lib, "xavier", inputs)
-
-
-def _he_run(lib, inputs):
-    return _call_init(lib, "he", inputs)
-
-
 PROBES = [
-    Probe("test_mean_image", "mean_image_images", _image_pair_inputs, _mean_image_run),
-    Probe("test_mean_image", "mean_image_flat_integers", _flat_integer_inputs, _mean_image_run),
-    Probe("test_channel_mean", "channel_mean", _image_pair_inputs, _channel_mean_run),
-    Probe("test_standardize", "standardize_flat", _standardize_inputs, _standardize_run),
+    Probe("test_mean_image", "mean_image_images", _image_pair_inputs, calls.mean_image),
+    Probe("test_mean_image", "mean_image_flat_integers", _flat_integer_inputs, calls.mean_image),
+    Probe("test_channel_mean", "channel_mean", _image_pair_inputs, calls.channel_mean),
+    Probe("test_standardize", "standardize_flat", _standardize_inputs, calls.standardize),
     Probe("test_standardize", "standardize_images", _standardize_images_inputs,
-          _standardize_run),
-    Probe("test_pca_whiten", "pca", _correlated_inputs, _pca_run),
-    Probe("test_pca_whiten", "whiten", _correlated_inputs, _whiten_run),
-    Probe("test_small_and_scaled", "small_random_default", _layer_inputs, _small_default_run),
-    Probe("test_small_and_scaled", "small_random_std", _scaled_inputs, _small_std_run),
-    Probe("test_small_and_scaled", "scaled_random", _scaled_inputs, _scaled_run),
-    Probe("test_xavier_he", "xavier", _layer_inputs, _xavier_run),
-    Probe("test_xavier_he", "he", _layer_inputs, _he_run),
+          calls.standardize),
+    Probe("test_pca_whiten", "pca", _correlated_inputs, calls.pca),
+    Probe("test_pca_whiten", "whiten", _correlated_inputs, calls.whiten),
+    Probe("test_small_and_scaled", "small_random_default", _layer_inputs, calls.small_default),
+    Probe("test_small_and_scaled", "small_random_std", _scaled_inputs, calls.small_std),
+    Probe("test_small_and_scaled", "scaled_random", _scaled_inputs, calls.scaled),
+    Probe("test_xavier_he", "xavier", _layer_inputs, calls.xavier),
+    Probe("test_xavier_he", "he", _layer_inputs, calls.he),
 ]
 
 

@@ -10,25 +10,11 @@ by answer probes against the reference ``shapes`` module.
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
 from autograder.grading.probes import AnswerProbe, Probe
 
-
-def _module(lib, name):
-    """Submodule ``name`` of the library copy ``lib`` (the student's or the reference)."""
-    return importlib.import_module(f"{lib.__name__}.{name}")
-
-
-def _conv_param(inputs):
-    return {"stride": int(inputs["stride"]), "pad": int(inputs["pad"])}
-
-
-def _pool_param(inputs):
-    return {"pool_height": int(inputs["pool_height"]), "pool_width": int(inputs["pool_width"]),
-            "stride": int(inputs["stride"])}
+from . import calls
 
 
 def _conv_case(rng, *, height, width, filter_height, filter_width, stride, pad):
@@ -61,20 +47,6 @@ def _conv_overlap_pad2_inputs(rng):
 def _conv_stride3_1x1_inputs(rng):
     # 1 x 1 filters with stride 3 skip pixels entirely: their gradient must be exactly 0
     return _conv_case(rng, height=7, width=4, filter_height=1, filter_width=1, stride=3, pad=0)
-
-
-def _conv_forward_run(lib, inputs):
-    conv = _module(lib, "conv")
-    out, _ = conv.conv_forward_naive(inputs["x"], inputs["w"], inputs["b"], _conv_param(inputs))
-    return {"out": out}
-
-
-def _conv_backward_run(lib, inputs):
-    conv = _module(lib, "conv")
-    _, cache = conv.conv_forward_naive(inputs["x"], inputs["w"], inputs["b"],
-                                       _conv_param(inputs))
-    dx, dw, db = conv.conv_backward_naive(inputs["dout"], cache)
-    return {"dx": dx, "dw": dw, "db": db}
 
 
 # ------------------------------------------------------------------ max pool
@@ -115,48 +87,36 @@ def _pool_ties_overlap_inputs(rng):
     return _pool_case(rng, height=7, width=7, pool_height=3, pool_width=3, stride=2, ties=True)
 
 
-def _pool_forward_run(lib, inputs):
-    conv = _module(lib, "conv")
-    out, _ = conv.max_pool_forward_naive(inputs["x"], _pool_param(inputs))
-    return {"out": out}
-
-
-def _pool_backward_run(lib, inputs):
-    conv = _module(lib, "conv")
-    _, cache = conv.max_pool_forward_naive(inputs["x"], _pool_param(inputs))
-    return {"dx": conv.max_pool_backward_naive(inputs["dout"], cache)}
-
-
 PROBES = [
     Probe("test_conv_forward", "conv_forward_stride2_pad1", _conv_stride2_pad1_inputs,
-          _conv_forward_run),
+          calls.conv_forward),
     Probe("test_conv_forward", "conv_forward_rectangular", _conv_rectangular_inputs,
-          _conv_forward_run),
+          calls.conv_forward),
     Probe("test_conv_forward", "conv_forward_overlap_pad2", _conv_overlap_pad2_inputs,
-          _conv_forward_run),
+          calls.conv_forward),
     Probe("test_conv_forward", "conv_forward_1x1_stride3", _conv_stride3_1x1_inputs,
-          _conv_forward_run),
+          calls.conv_forward),
     Probe("test_conv_backward", "conv_backward_stride2_pad1", _conv_stride2_pad1_inputs,
-          _conv_backward_run),
+          calls.conv_backward),
     Probe("test_conv_backward", "conv_backward_rectangular", _conv_rectangular_inputs,
-          _conv_backward_run),
+          calls.conv_backward),
     Probe("test_conv_backward", "conv_backward_overlap_pad2", _conv_overlap_pad2_inputs,
-          _conv_backward_run),
+          calls.conv_backward),
     Probe("test_conv_backward", "conv_backward_1x1_stride3", _conv_stride3_1x1_inputs,
-          _conv_backward_run),
-    Probe("test_max_pool_forward", "pool_forward_2x2", _pool_2x2_inputs, _pool_forward_run),
+          calls.conv_backward),
+    Probe("test_max_pool_forward", "pool_forward_2x2", _pool_2x2_inputs, calls.pool_forward),
     Probe("test_max_pool_forward", "pool_forward_overlap", _pool_overlap_inputs,
-          _pool_forward_run),
+          calls.pool_forward),
     Probe("test_max_pool_forward", "pool_forward_rectangular", _pool_rectangular_inputs,
-          _pool_forward_run),
-    Probe("test_max_pool_backward", "pool_backward_2x2", _pool_2x2_inputs, _pool_backward_run),
+          calls.pool_forward),
+    Probe("test_max_pool_backward", "pool_backward_2x2", _pool_2x2_inputs, calls.pool_backward),
     Probe("test_max_pool_backward", "pool_backward_overlap", _pool_overlap_inputs,
-          _pool_backward_run),
+          calls.pool_backward),
     Probe("test_max_pool_backward", "pool_backward_rectangular", _pool_rectangular_inputs,
-          _pool_backward_run),
-    Probe("test_max_pool_backward", "pool_backward_ties", _pool_ties_inputs, _pool_backward_run),
+          calls.pool_backward),
+    Probe("test_max_pool_backward", "pool_backward_ties", _pool_ties_inputs, calls.pool_backward),
     Probe("test_max_pool_backward", "pool_backward_ties_overlap", _pool_ties_overlap_inputs,
-          _pool_backward_run),
+          calls.pool_backward),
 ]
 
 
@@ -170,7 +130,7 @@ OUTPUT_SIZE_CONFIGURATIONS = [(32, 5, 1, 2), (32, 5, 1, 0), (227, 11, 4, 0), (22
 def _output_sizes_expected(lib, inputs):
     """The reference conv_output_size of each configuration; None where it refuses
     (the filters do not tile)."""
-    shapes = _module(lib, "shapes")
+    shapes = calls.submodule(lib, "shapes")
     sizes = []
     for n, f, s, p in OUTPUT_SIZE_CONFIGURATIONS:
         try:
@@ -182,7 +142,7 @@ def _output_sizes_expected(lib, inputs):
 
 def _param_counts_expected(lib, inputs):
     """10 filters 5 x 5 on 3 channels, then 64 filters 3 x 3 on its 10; pooling has none."""
-    shapes = _module(lib, "shapes")
+    shapes = calls.submodule(lib, "shapes")
     return {"params_a": shapes.conv_params(5, 3, 10), "params_b": shapes.conv_params(3, 10, 64),
             "params_pool": 0}
 

@@ -12,16 +12,11 @@ reference softmax loss of all-zero scores over 10 classes (log 10).
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
 from autograder.grading.probes import AnswerProbe, Probe
 
-
-def _module(lib, name):
-    """Submodule ``name`` of the library copy ``lib`` (the student's or the reference)."""
-    return importlib.import_module(f"{lib.__name__}.{name}")
+from . import calls
 
 
 def _features(rng, n, d):
@@ -35,12 +30,6 @@ def _settings(rng, d, *, eps=None):
             "eps": np.float64(eps if eps is not None else 10.0 ** rng.uniform(-6, -3)),
             "momentum": np.float64(rng.uniform(0.5, 0.99)),
             "running_mean": rng.standard_normal(d), "running_var": rng.uniform(0.3, 3.0, d)}
-
-
-def _bn_param(inputs, mode):
-    return {"mode": mode, "eps": float(inputs["eps"]), "momentum": float(inputs["momentum"]),
-            "running_mean": inputs["running_mean"].copy(),
-            "running_var": inputs["running_var"].copy()}
 
 
 def _flat_inputs(rng):
@@ -67,97 +56,35 @@ def _spatial_inputs(rng):
     return inputs
 
 
-def _forward(lib, inputs, mode, spatial=False):
-    batchnorm = _module(lib, "batchnorm")
-    forward = batchnorm.spatial_batchnorm_forward if spatial else batchnorm.batchnorm_forward
-    bn_param = _bn_param(inputs, mode)
-    out, cache = forward(inputs["x"], inputs["gamma"], inputs["beta"], bn_param)
-    return {"out": out, "running_mean": bn_param["running_mean"],
-            "running_var": bn_param["running_var"]}, cache
-
-
 # ------------------------------------------------------------------ forward
-
-def _train_run(lib, inputs):
-    return _forward(lib, inputs, "train")[0]
-
-
-def _test_run(lib, inputs):
-    return _forward(lib, inputs, "test")[0]
-
-
-def _first_call_run(lib, inputs):
-    """No running averages yet: they start as zeros and ones."""
-    batchnorm = _module(lib, "batchnorm")
-    bn_param = {"mode": "train", "momentum": float(inputs["momentum"])}
-    out, _ = batchnorm.batchnorm_forward(inputs["x"], inputs["gamma"], inputs["beta"], bn_param)
-    return {"out": out, "running_mean": bn_param["running_mean"],
-            "running_var": bn_param["running_var"]}
-
-
-def _train_then_test_run(lib, inputs):
-    """Three training steps on shifted batches, then test mode on the first batch."""
-    batchnorm = _module(lib, "batchnorm")
-    bn_param = _bn_param(inputs, "train")
-    for shift in (0.0, 1.5, -0.5):
-        batchnorm.batchnorm_forward(inputs["x"] + shift, inputs["gamma"], inputs["beta"],
-                                    bn_param)
-    bn_param["mode"] = "test"
-    out, _ = batchnorm.batchnorm_forward(inputs["x"], inputs["gamma"], inputs["beta"], bn_param)
-    return {"out": out, "running_mean": bn_param["running_mean"],
-            "running_var": bn_param["running_var"]}
 
 
 # ------------------------------------------------------------------ backward
 
-def _backward(lib, inputs, name, spatial=False):
-    _, cache = _forward(lib, inputs, "train", spatial=spatial)
-    dx, dgamma, dbeta = getattr(_module(lib, "batchnorm"), name)(inputs["dout"], cache)
-    return {"dx": dx, "dgamma": dgamma, "dbeta": dbeta}
-
-
-def _staged_run(lib, inputs):
-    return _backward(lib, inputs, "batchnorm_backward")
-
-
-def _alt_run(lib, inputs):
-    return _backward(lib, inputs, "batchnorm_backward_alt")
-
 
 # ------------------------------------------------------------------ spatial
 
-def _spatial_train_run(lib, inputs):
-    return _forward(lib, inputs, "train", spatial=True)[0]
-
-
-def _spatial_test_run(lib, inputs):
-    return _forward(lib, inputs, "test", spatial=True)[0]
-
-
-def _spatial_backward_run(lib, inputs):
-    return _backward(lib, inputs, "spatial_batchnorm_backward", spatial=True)
-
 
 PROBES = [
-    Probe("test_batchnorm_forward_train", "forward_train", _flat_inputs, _train_run),
+    Probe("test_batchnorm_forward_train", "forward_train", _flat_inputs, calls.train),
     Probe("test_batchnorm_forward_train", "forward_train_two_samples", _two_sample_inputs,
-          _train_run),
+          calls.train),
     Probe("test_batchnorm_forward_train", "forward_train_first_call", _flat_inputs,
-          _first_call_run),
-    Probe("test_batchnorm_forward_test", "forward_test", _flat_inputs, _test_run),
+          calls.first_call),
+    Probe("test_batchnorm_forward_test", "forward_test", _flat_inputs, calls.test),
     Probe("test_batchnorm_forward_test", "forward_train_then_test", _flat_inputs,
-          _train_then_test_run),
-    Probe("test_batchnorm_backward", "backward_staged", _flat_inputs, _staged_run),
+          calls.train_then_test),
+    Probe("test_batchnorm_backward", "backward_staged", _flat_inputs, calls.staged),
     Probe("test_batchnorm_backward", "backward_staged_two_samples", _two_sample_inputs,
-          _staged_run),
-    Probe("test_batchnorm_backward_alt", "backward_closed_form", _flat_inputs, _alt_run),
+          calls.staged),
+    Probe("test_batchnorm_backward_alt", "backward_closed_form", _flat_inputs, calls.alt),
     Probe("test_batchnorm_backward_alt", "backward_closed_form_two_samples",
-          _two_sample_inputs, _alt_run),
+          _two_sample_inputs, calls.alt),
     Probe("test_spatial_batchnorm_forward", "spatial_train", _spatial_inputs,
-          _spatial_train_run),
-    Probe("test_spatial_batchnorm_forward", "spatial_test", _spatial_inputs, _spatial_test_run),
+          calls.spatial_train),
+    Probe("test_spatial_batchnorm_forward", "spatial_test", _spatial_inputs, calls.spatial_test),
     Probe("test_spatial_batchnorm_backward", "spatial_backward", _spatial_inputs,
-          _spatial_backward_run),
+          calls.spatial_backward),
 ]
 
 
@@ -165,7 +92,7 @@ PROBES = [
 
 def _initial_loss_expected(lib, inputs):
     """Equal scores give every one of the 10 classes probability 1/10: loss log 10."""
-    losses = _module(lib, "losses")
+    losses = calls.submodule(lib, "losses")
     loss, _ = losses.softmax_loss(np.zeros((1, 10)), np.array([0]))
     return {"expected_initial_loss": float(loss)}
 
