@@ -28,7 +28,7 @@ HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
 # What no released file may contain (the release check scans for each).
 FORBIDDEN_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS",
-                     "END HIDDEN TESTS")
+                     "END HIDDEN TESTS", "BEGIN MARK SCHEME", "END MARK SCHEME")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 # --------------------------------------------------------------------------- caps

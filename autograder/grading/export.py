@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course import has_hidden_tests, hidden_lines, strip_hidden  # noqa: F401
 from autograder.grading.probes import load_probe_set, probe_folder
 from autograder.grading.record import (
     assignment_notebooks,
@@ -39,8 +40,6 @@ from autograder.grading.record import (
     open_gradebook,
 )
 
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
-HIDDEN_END = "### END HIDDEN TESTS"
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 MAX_OUTPUT_CHARS = 20_000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -60,31 +59,6 @@ class ExportReport:
 
 
 # --------------------------------------------------------------------------- hidden tests
-
-def strip_hidden(source: str) -> str:
-    """``source`` without its hidden-test regions (markers included)."""
-    out, hiding = [], False
-    for line in source.splitlines(keepends=True):
-        if line.strip() == HIDDEN_BEGIN:
-            hiding = True
-        elif line.strip() == HIDDEN_END and hiding:
-            hiding = False
-        elif not hiding:
-            out.append(line)
-    return "".join(out)
-
-
-def _hidden_lines(source: str) -> list[str]:
-    lines, hiding = [], False
-    for line in source.splitlines():
-        if line.strip() == HIDDEN_BEGIN:
-            hiding = True
-        elif line.strip() == HIDDEN_END:
-            hiding = False
-        elif hiding and len(line.strip()) >= 8:
-            lines.append(line.strip())
-    return lines
-
 
 def _probe_grade_ids(course: Path, assignment: str) -> set[str]:
     """grade_ids decided by library probes (``<course>/probes/<assignment>/``)."""
@@ -116,16 +90,14 @@ class AssignmentInfo:
                 meta = cell.get("metadata", {}).get("nbgrader", {})
                 source = _text(cell.get("source", ""))
                 gid = meta.get("grade_id")
-                if HIDDEN_BEGIN in source:
+                if has_hidden_tests(source):
                     if gid:
                         hidden.add(gid)
-                    lines += _hidden_lines(source)
                 if gid and meta.get("locked") and not meta.get("solution"):
                     locked[name][gid] = strip_hidden(source)
         # A line that also appears in the visible notebook reveals nothing.
-        visible = "\n".join(strip_hidden(_text(c.get("source", "")))
-                            for nb in notebooks.values() for c in nb.get("cells", []))
-        lines = [line for line in dict.fromkeys(lines) if line not in visible]
+        lines = list(dict.fromkeys(line for nb in notebooks.values()
+                                   for line in hidden_lines(nb, min_length=8)))
         return cls(notebooks, locked, hidden, lines, points)
 
 

@@ -631,66 +631,71 @@ def _fork_probe_host(cfg: dict, start: int, read_end: int, write_end: int):
     return ForkedProcess(pid), os.fdopen(err_read, "rb")
 
 
-def run_probe_phase(cfg: dict, deadline: float) -> dict:
-    """Run the probe host, restarting it after a probe that hangs or kills it."""
-    import numpy as np
+def _start_host(cfg: dict, start: int):
+    """A probe host for probes ``start, ...``: (process, its stderr, its report pipe)."""
+    read_end, write_end = os.pipe()
+    if WARM and threading.active_count() == 1:
+        proc, stderr = _fork_probe_host(cfg, start, read_end, write_end)
+    else:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-m", __spec__.name if __spec__ else __name__,
+             "probe-host", cfg["config"], str(start), str(write_end)],
+            cwd=cfg["probe_dir"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(write_end,))
+        stderr = proc.stderr
+    os.close(write_end)
+    return proc, stderr, read_end
 
-    names = [name for name, _ in cfg["probes"]]
-    # Nothing the notebook left behind may pose as a probe's result.
-    shutil.rmtree(cfg["probe_dir"], ignore_errors=True)
-    os.makedirs(cfg["probe_dir"])
+
+def _watch_host(cfg: dict, lines: queue.Queue, start: int, count: int, deadline: float,
+                ended: set[int]) -> tuple[str, int | None]:
+    """Follow a host's BEGIN/END reports until it is done, dies or overruns.
+    Returns ("done" | "eof" | "timeout", the probe it was in, if any)."""
+    current, timer = None, deadline
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, min(timer, deadline) - time.monotonic()))
+        except queue.Empty:
+            return "timeout", current
+        if line is None:
+            return "eof", current
+        event = _parse(line, start, count)
+        if event is None:
+            continue
+        if event[0] == "BEGIN":
+            current, timer = event[1], time.monotonic() + float(cfg["probe_seconds"])
+        else:
+            ended.add(event[1])
+            current, timer = None, deadline
+            if event[1] == count - 1:
+                return "done", None
+
+
+def _run_hosts(cfg: dict, names: list[str], deadline: float) -> dict[str, str]:
+    """Run the probe hosts, restarting after a probe that hangs or kills its host.
+    Returns the errors of the probes that never finished."""
     errors: dict[str, str] = {}
     ended: set[int] = set()
     start = 0
-    readers: list[threading.Thread] = []
     while start < len(names):
-        for reader in readers:
-            reader.join(timeout=2)
-        read_end, write_end = os.pipe()
-        if WARM and threading.active_count() == 1:
-            proc, stderr = _fork_probe_host(cfg, start, read_end, write_end)
-        else:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-m", __spec__.name if __spec__ else __name__,
-                 "probe-host", cfg["config"], str(start), str(write_end)],
-                cwd=cfg["probe_dir"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(write_end,))
-            stderr = proc.stderr
-        os.close(write_end)
+        proc, stderr_stream, read_end = _start_host(cfg, start)
         lines: queue.Queue = queue.Queue()
         err_tail: list[bytes] = []
         readers = [threading.Thread(target=_pump_lines, args=(os.fdopen(read_end, "rb"), lines),
                                     daemon=True),
-                   threading.Thread(target=_read_tail, args=(stderr, err_tail), daemon=True)]
+                   threading.Thread(target=_read_tail, args=(stderr_stream, err_tail),
+                                    daemon=True)]
         for reader in readers:
             reader.start()
-        current, timer, outcome = None, deadline, "eof"
-        while True:
-            try:
-                line = lines.get(timeout=max(0.0, min(timer, deadline) - time.monotonic()))
-            except queue.Empty:
-                outcome = "timeout"
-                break
-            if line is None:
-                break
-            event = _parse(line, start, len(names))
-            if event is None:
-                continue
-            if event[0] == "BEGIN":
-                current, timer = event[1], time.monotonic() + float(cfg["probe_seconds"])
-            else:
-                ended.add(event[1])
-                current, timer = None, deadline
-                if event[1] == len(names) - 1:
-                    outcome = "done"
-                    break
+        outcome, current = _watch_host(cfg, lines, start, len(names), deadline, ended)
         # The host and anything it started in its group go, whatever happened.
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except OSError:
             pass
         proc.wait()
-        readers[1].join(timeout=0.5)  # the last of its stderr
+        for reader in readers:
+            reader.join(timeout=2)
         stderr = b"".join(err_tail).decode("utf-8", "replace")[-2000:]
         if outcome == "done":
             break
@@ -713,6 +718,18 @@ def run_probe_phase(cfg: dict, deadline: float) -> dict:
                 errors[name] = message
             break
         start = max(done_here) + 1
+    return errors
+
+
+def run_probe_phase(cfg: dict, deadline: float) -> dict:
+    """Run every probe; write ``outputs.npz`` (plain arrays) and ``errors.json``."""
+    import numpy as np
+
+    names = [name for name, _ in cfg["probes"]]
+    # Nothing the notebook left behind may pose as a probe's result.
+    shutil.rmtree(cfg["probe_dir"], ignore_errors=True)
+    os.makedirs(cfg["probe_dir"])
+    errors = _run_hosts(cfg, names, deadline)
     outputs = {}
     for i, name in enumerate(names):
         err_file = os.path.join(cfg["probe_dir"], f"{i}.error")

@@ -30,14 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import COURSE_ROOT, LIBRARY_DIR, PACKAGE
+from autograder.course import COURSE_ROOT, FORBIDDEN_MARKERS, LIBRARY_DIR, PACKAGE
 from autograder.release.gaps import AssignmentGaps, Gap, find_gaps, read_gap_table, render
 
 MANIFEST = "gaps.json"
 
 # Text that must never reach a student (nbgrader's and the library's markers).
-FORBIDDEN_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS",
-                     "END HIDDEN TESTS", "BEGIN MARK SCHEME", "END MARK SCHEME")
 
 _SKIPPED_NAMES = {"__pycache__", "tests", "test"}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import tomllib
 
+from autograder.course import SOLUTION_BEGIN, SOLUTION_END
+
 # CPython 3.11 can fail with "AST constructor recursion depth mismatch" when
 # two threads parse at once (the course tests and the grader both use
 # threads), so every parse in the autograder goes through one lock.
@@ -40,8 +42,8 @@ def parse_python(source: str, filename: str | Path = "<unknown>") -> ast.Module:
     with _PARSE_LOCK:
         return ast.parse(source, filename=str(filename))
 
-BEGIN_MARKER = "### BEGIN SOLUTION"
-END_MARKER = "### END SOLUTION"
+BEGIN_MARKER = SOLUTION_BEGIN
+END_MARKER = SOLUTION_END
 
 _MARKER_LINE = re.compile(r"^(?P<indent>[ \t]*)### (?P<kind>BEGIN|END) SOLUTION[ \t]*\r?\n?$")
 _NEAR_MISS = re.compile(r"(BEGIN|END)[ _]SOLUTION", re.IGNORECASE)
@@ -190,7 +192,11 @@ def find_gaps(source: str, path: str) -> list[Gap]:
         raise GapMarkerError(f"{path}:{exc.lineno}: the module does not parse ({exc.msg}); "
                              "fix the syntax before releasing.") from None
     functions = _functions(tree)
+    return [_gap_of(region, lines, functions, path) for region in _regions(lines, path)]
 
+
+def _regions(lines: list[str], path: str) -> list[tuple[int, int, str]]:
+    """``(begin line, end line, indent)`` of each marked region, checked for balance."""
     regions: list[tuple[int, int, str]] = []
     open_at: tuple[int, str] | None = None
     for number, line in enumerate(lines, start=1):
@@ -210,59 +216,61 @@ def find_gaps(source: str, path: str) -> list[Gap]:
                     f"{open_at[0]}; regions cannot nest. Close the first one with "
                     f"{END_MARKER!r} before opening another.")
             open_at = (number, indent)
-        else:
-            if open_at is None:
-                raise GapMarkerError(
-                    f"{path}:{number}: {END_MARKER!r} without a matching {BEGIN_MARKER!r} "
-                    "above it.")
-            if indent != open_at[1]:
-                raise GapMarkerError(
-                    f"{path}:{number}: {END_MARKER!r} is indented differently from the "
-                    f"{BEGIN_MARKER!r} at line {open_at[0]}; indent both markers to the "
-                    "function body.")
-            regions.append((open_at[0], number, indent))
-            open_at = None
+            continue
+        if open_at is None:
+            raise GapMarkerError(f"{path}:{number}: {END_MARKER!r} without a matching "
+                                 f"{BEGIN_MARKER!r} above it.")
+        if indent != open_at[1]:
+            raise GapMarkerError(
+                f"{path}:{number}: {END_MARKER!r} is indented differently from the "
+                f"{BEGIN_MARKER!r} at line {open_at[0]}; indent both markers to the "
+                "function body.")
+        regions.append((open_at[0], number, indent))
+        open_at = None
     if open_at is not None:
         raise GapMarkerError(f"{path}:{open_at[0]}: {BEGIN_MARKER!r} is never closed; add "
                              f"{END_MARKER!r} after the solution.")
+    return regions
 
-    gaps = []
-    for begin, end, indent in regions:
-        body = tuple(lines[begin:end - 1])
-        code = [ln for ln in body if ln.strip() and not ln.strip().startswith("#")]
-        if not code:
-            raise GapMarkerError(f"{path}:{begin}: the solution region ending at line {end} "
-                                 "holds no code; remove the markers or put the solution "
-                                 "between them.")
-        for offset, ln in enumerate(body, start=begin + 1):
-            if ln.strip() and not ln.startswith(indent):
-                raise GapMarkerError(
-                    f"{path}:{offset}: this line of the region that starts at line {begin} "
-                    "is indented less than its markers; the region must stay inside one "
-                    "block.")
-        enclosing = [(name, node) for name, node in functions
-                     if node.lineno < begin <= (node.end_lineno or node.lineno)
-                     and len(indent.expandtabs()) > node.col_offset]
-        if not enclosing:
-            raise GapMarkerError(f"{path}:{begin}: the solution region is not inside a "
-                                 "function; only function bodies can be stubbed (a module "
-                                 "with a stubbed top level would not import).")
-        name, node = max(enclosing, key=lambda item: item[1].lineno)
-        hint = ""
-        first_code = next((ln for ln in body if ln.strip()), "")
-        hint_match = _HINT_LINE.match(first_code)
-        if hint_match:
-            hint = hint_match["hint"]
-        else:
-            by_depth = sorted(enclosing, key=lambda item: item[1].lineno, reverse=True)
-            for _, candidate in by_depth:
-                hint = _summary(ast.get_docstring(candidate))
-                if hint:
-                    break
-        hint = _shorten(hint) or "see the docstring for what to compute"
-        gaps.append(Gap(path=path, function=name, begin=begin, end=end, indent=indent,
-                        hint=hint, body=body))
-    return gaps
+
+def _gap_of(region: tuple[int, int, str], lines: list[str], functions: list, path: str) -> Gap:
+    """The gap a checked region makes: its function and its hint."""
+    begin, end, indent = region
+    body = tuple(lines[begin:end - 1])
+    code = [ln for ln in body if ln.strip() and not ln.strip().startswith("#")]
+    if not code:
+        raise GapMarkerError(f"{path}:{begin}: the solution region ending at line {end} "
+                             "holds no code; remove the markers or put the solution "
+                             "between them.")
+    for offset, ln in enumerate(body, start=begin + 1):
+        if ln.strip() and not ln.startswith(indent):
+            raise GapMarkerError(
+                f"{path}:{offset}: this line of the region that starts at line {begin} "
+                "is indented less than its markers; the region must stay inside one "
+                "block.")
+    enclosing = [(name, node) for name, node in functions
+                 if node.lineno < begin <= (node.end_lineno or node.lineno)
+                 and len(indent.expandtabs()) > node.col_offset]
+    if not enclosing:
+        raise GapMarkerError(f"{path}:{begin}: the solution region is not inside a "
+                             "function; only function bodies can be stubbed (a module "
+                             "with a stubbed top level would not import).")
+    name, _ = max(enclosing, key=lambda item: item[1].lineno)
+    return Gap(path=path, function=name, begin=begin, end=end, indent=indent,
+               hint=_hint(body, enclosing), body=body)
+
+
+def _hint(body: tuple[str, ...], enclosing: list) -> str:
+    """The gap's ``# hint:`` line, else the first sentence of the nearest docstring."""
+    first_code = next((ln for ln in body if ln.strip()), "")
+    hint_match = _HINT_LINE.match(first_code)
+    hint = hint_match["hint"] if hint_match else ""
+    if not hint:
+        for _, candidate in sorted(enclosing, key=lambda item: item[1].lineno, reverse=True):
+            hint = _summary(ast.get_docstring(candidate))
+            if hint:
+                break
+    return _shorten(hint) or "see the docstring for what to compute"
 
 
 def stub_lines(gap: Gap, assignment: str) -> list[str]:

@@ -221,44 +221,58 @@ def _init_run(cfg: dict, entries: Mapping | None = None) -> int:
     """The trusted init's work, as pid 1 of fresh namespaces: build the
     private root, start the command, enforce the wall limit, copy back."""
     status: dict = {"ended": "crashed", "exit_code": None, "signal": None, "setup": {}}
-    result_dir = cfg["result_dir"]
     try:
-        for path in cfg.get("cgroups", {}).values():
-            # Everything this init starts inherits the cgroup (pid as seen here).
-            with open(os.path.join(path, "cgroup.procs"), "w") as fh:
-                fh.write(str(os.getpid()))
-        _set_oom_score_adj(-1000)  # the OOM killer takes the student's processes, not us
-        _mount(None, "/", None, MS_REC | MS_PRIVATE)
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        if not cfg["network"]:
-            _loopback_up()
-        workdir, newroot = cfg["workdir"], cfg["newroot"]
-        src_fd = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
-        status["setup"]["hidden"] = _hide(cfg["hide"])
-        status["setup"]["visible"] = visible = _build_root(newroot, cfg["expose"])
-        for path in (workdir, result_dir):
-            if _within(path, visible):
-                raise OSError(errno.EINVAL, f"{path} lies inside the visible {visible}")
-            os.makedirs(newroot + path, mode=0o755, exist_ok=True)
-        _mount(result_dir, newroot + result_dir, None, MS_BIND)
-        _mount("tmpfs", newroot + workdir, "tmpfs", MS_NOSUID | MS_NODEV,
-               f"size={cfg['disk_bytes']},mode=0755")
-        _populate(src_fd, newroot + workdir, cfg["writable"], cfg["uid"])
-        os.close(src_fd)
-        _enter_root(newroot)
-        try:
-            _mount_setattr("/", set_=MOUNT_ATTR_RDONLY, recursive=True)
-            _mount_setattr(workdir, clear=MOUNT_ATTR_RDONLY, recursive=False)
-            _mount_setattr(result_dir, clear=MOUNT_ATTR_RDONLY, recursive=False)
-            status["setup"]["read_only_root"] = True
-        except OSError as exc:
-            status["setup"]["read_only_root"] = False
-            status["setup"]["read_only_error"] = str(exc)
+        _build_sandbox(cfg, status["setup"])
     except Exception as exc:  # noqa: BLE001 - a sandbox that cannot be built must not run
         status["note"] = f"sandbox setup failed: {exc}"
-        _write_status(result_dir, status)
+        _write_status(cfg["result_dir"], status)
         return 0
+    status.update(_supervise(cfg, entries))
+    status["copy_notes"] = copy_out(cfg["workdir"], cfg["collect"], cfg["result_dir"],
+                                    cfg["disk_bytes"])
+    _write_status(cfg["result_dir"], status)
+    return 0
 
+
+def _build_sandbox(cfg: dict, setup: dict) -> None:
+    """Cgroups, mounts, the private root with the private copy; enter it."""
+    result_dir = cfg["result_dir"]
+    for path in cfg.get("cgroups", {}).values():
+        # Everything this init starts inherits the cgroup (pid as seen here).
+        with open(os.path.join(path, "cgroup.procs"), "w") as fh:
+            fh.write(str(os.getpid()))
+    _set_oom_score_adj(-1000)  # the OOM killer takes the student's processes, not us
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    if not cfg["network"]:
+        _loopback_up()
+    workdir, newroot = cfg["workdir"], cfg["newroot"]
+    src_fd = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
+    setup["hidden"] = _hide(cfg["hide"])
+    setup["visible"] = visible = _build_root(newroot, cfg["expose"])
+    for path in (workdir, result_dir):
+        if _within(path, visible):
+            raise OSError(errno.EINVAL, f"{path} lies inside the visible {visible}")
+        os.makedirs(newroot + path, mode=0o755, exist_ok=True)
+    _mount(result_dir, newroot + result_dir, None, MS_BIND)
+    _mount("tmpfs", newroot + workdir, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={cfg['disk_bytes']},mode=0755")
+    _populate(src_fd, newroot + workdir, cfg["writable"], cfg["uid"])
+    os.close(src_fd)
+    _enter_root(newroot)
+    try:
+        _mount_setattr("/", set_=MOUNT_ATTR_RDONLY, recursive=True)
+        _mount_setattr(workdir, clear=MOUNT_ATTR_RDONLY, recursive=False)
+        _mount_setattr(result_dir, clear=MOUNT_ATTR_RDONLY, recursive=False)
+        setup["read_only_root"] = True
+    except OSError as exc:
+        setup["read_only_root"] = False
+        setup["read_only_error"] = str(exc)
+
+
+def _supervise(cfg: dict, entries: Mapping | None) -> dict:
+    """Start the command, wait for it or the wall limit, then kill what is left.
+    Returns how it ended (``ended``, ``exit_code``, ``signal``, ``wall_seconds``)."""
     start = time.monotonic()
     deadline = start + cfg["wall_seconds"]
     child = os.fork()
@@ -289,20 +303,16 @@ def _init_run(cfg: dict, entries: Mapping | None = None) -> int:
             break
         if pid == child and main_status is None:
             main_status = st
-    status["wall_seconds"] = time.monotonic() - start
-    if timed_out:
-        status["ended"] = "timeout"
+    out = {"ended": "timeout" if timed_out else "crashed", "exit_code": None,
+           "signal": None, "wall_seconds": time.monotonic() - start}
     if main_status is not None:
         if os.WIFEXITED(main_status):
-            status["exit_code"] = os.WEXITSTATUS(main_status)
+            out["exit_code"] = os.WEXITSTATUS(main_status)
         elif os.WIFSIGNALED(main_status):
-            status["signal"] = os.WTERMSIG(main_status)
+            out["signal"] = os.WTERMSIG(main_status)
         if not timed_out:
-            status["ended"] = _ended(status["exit_code"], status["signal"])
-    status["copy_notes"] = copy_out(cfg["workdir"], cfg["collect"], result_dir,
-                                    cfg["disk_bytes"])
-    _write_status(result_dir, status)
-    return 0
+            out["ended"] = _ended(out["exit_code"], out["signal"])
+    return out
 
 
 def _ended(exit_code: int | None, sig: int | None) -> str:

@@ -54,6 +54,23 @@ class Limits:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class SandboxRequest:
+    """One sandboxed run, as ``run_sandboxed`` resolved its arguments (see there)."""
+
+    argv: tuple[str, ...]
+    workdir: str
+    limits: Limits
+    writable: tuple[str, ...]
+    collect: tuple[str, ...]
+    cwd: str
+    hide: tuple[str, ...]
+    expose: tuple[str, ...]
+    env: dict
+    result_dir: str
+    entry: tuple | None = None   # (name, args) of a warm starter's entry point
+
+
 @dataclass
 class SandboxResult:
     """How a sandboxed command ended.

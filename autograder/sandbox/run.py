@@ -19,7 +19,14 @@ from collections.abc import Mapping, Sequence
 from autograder.sandbox.cgroups import PREFIX, _oom_kills, sandbox_cgroups
 from autograder.sandbox.files import copy_out
 from autograder.sandbox.init import _ended
-from autograder.sandbox.limits import STATUS_NAME, Limits, MiB, SandboxResult, WarmStartError
+from autograder.sandbox.limits import (
+    STATUS_NAME,
+    Limits,
+    MiB,
+    SandboxRequest,
+    SandboxResult,
+    WarmStartError,
+)
 from autograder.sandbox.uids import private_uid
 
 # Grace the outer process gives the init beyond the wall limit before it
@@ -168,43 +175,48 @@ def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = DEFAULT_LI
     env = dict(env) if env is not None else {
         "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
         "HOME": cwd, "LANG": "C.UTF-8"}
-    collect = list(collect) if collect is not None else list(writable)
+    request = SandboxRequest(
+        argv=tuple(argv), workdir=workdir, limits=limits, writable=tuple(writable),
+        collect=tuple(collect if collect is not None else writable), cwd=cwd,
+        hide=tuple(os.path.realpath(p) for p in hide),
+        expose=tuple(os.path.realpath(p) for p in expose), env=env, result_dir=result_dir,
+        entry=(entry[0], tuple(entry[1])) if entry and starter is not None else None)
     if namespaces_available():
-        return _run_namespaced(list(argv), workdir, limits, list(writable), collect, cwd,
-                               list(hide), list(expose), env, result_dir,
-                               entry if starter is not None else None, starter)
-    return _run_fallback(list(argv), workdir, limits, list(writable), collect, cwd, env,
-                         result_dir)
+        return _run_namespaced(request, starter)
+    return _run_fallback(request)
 
 
-def _run_namespaced(argv, workdir, limits, writable, collect, cwd, hide, expose, env,
-                    result_dir, entry=None, starter=None) -> SandboxResult:
-    newroot = tempfile.mkdtemp(prefix=".root-", dir=os.path.dirname(result_dir))
+def _run_namespaced(request: SandboxRequest, starter=None) -> SandboxResult:
+    newroot = tempfile.mkdtemp(prefix=".root-", dir=os.path.dirname(request.result_dir))
     try:
-        return _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expose,
-                                  env, result_dir, newroot, entry, starter)
+        return _run_namespaced_in(request, newroot, starter)
     finally:
         with contextlib.suppress(OSError):
             os.rmdir(newroot)
 
 
-def _run_namespaced_in(argv, workdir, limits, writable, collect, cwd, hide, expose, env,
-                       result_dir, newroot, entry=None, starter=None) -> SandboxResult:
+def _init_config(request: SandboxRequest, uid: int, cgroups: dict, newroot: str) -> dict:
+    """What the trusted init is told (JSON: it may cross to a warm helper)."""
+    limits = request.limits
+    return {
+        "cgroups": cgroups, "argv": list(request.argv), "env": dict(request.env),
+        "cwd": request.cwd, "uid": uid, "workdir": request.workdir,
+        "writable": list(request.writable), "collect": list(request.collect),
+        "result_dir": request.result_dir, "hide": list(request.hide),
+        "expose": interpreter_paths() + list(request.expose), "newroot": newroot,
+        "network": limits.network, "disk_bytes": int(limits.disk_bytes),
+        "wall_seconds": float(limits.submission_seconds),
+        "rlimits": _rlimits(limits, with_nproc=True),
+        "entry": [request.entry[0], list(request.entry[1])] if request.entry else None,
+    }
+
+
+def _run_namespaced_in(request: SandboxRequest, newroot: str, starter=None) -> SandboxResult:
+    limits, result_dir = request.limits, request.result_dir
     with private_uid() as uid, sandbox_cgroups(
             f"{PREFIX}{uid}", _cgroup_memory(limits), limits.max_processes + 16
     ) as cgroups:
-        cfg = {
-            "cgroups": cgroups,
-            "argv": argv, "env": env, "cwd": cwd, "uid": uid, "workdir": workdir,
-            "writable": writable, "collect": collect, "result_dir": result_dir,
-            "hide": [os.path.realpath(p) for p in hide],
-            "expose": interpreter_paths() + [os.path.realpath(p) for p in expose],
-            "newroot": newroot,
-            "network": limits.network, "disk_bytes": int(limits.disk_bytes),
-            "wall_seconds": float(limits.submission_seconds),
-            "rlimits": _rlimits(limits, with_nproc=True),
-            "entry": [entry[0], list(entry[1])] if entry else None,
-        }
+        cfg = _init_config(request, uid, cgroups, newroot)
         if starter is not None:
             wall, stdout, stderr, backstop, exit_code = _start_warm(starter, cfg, limits)
         else:
@@ -352,10 +364,11 @@ def _describe_namespaced(limits: Limits, uid: int, setup: dict) -> dict:
     }
 
 
-def _run_fallback(argv, workdir, limits, writable, collect, cwd, env,
-                  result_dir) -> SandboxResult:
+def _run_fallback(request: SandboxRequest) -> SandboxResult:
     """Without root or namespaces: process group, rlimits, timeouts."""
-    for name in writable:
+    argv, workdir, limits = list(request.argv), request.workdir, request.limits
+    cwd, env, result_dir = request.cwd, dict(request.env), request.result_dir
+    for name in request.writable:
         os.makedirs(os.path.join(workdir, name), exist_ok=True)
     rl = _rlimits(limits, with_nproc=False)
 
@@ -387,7 +400,7 @@ def _run_fallback(argv, workdir, limits, writable, collect, cwd, env,
     code = proc.returncode
     exit_code, sig = (code, None) if code >= 0 else (None, -code)
     ended = "timeout" if timed_out else _ended(exit_code, sig)
-    notes = copy_out(workdir, collect, result_dir, limits.disk_bytes)
+    notes = copy_out(workdir, request.collect, result_dir, limits.disk_bytes)
     return SandboxResult(ended, exit_code, sig, wall, out.text(), err.text(), result_dir, None,
                          _describe_fallback(limits), note="; ".join(notes))
 
