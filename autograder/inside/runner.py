@@ -400,25 +400,65 @@ async def _export_answers(client, request: dict, seconds: float) -> tuple[dict, 
     return entry, ""
 
 
-async def _execute_notebook(nb, cfg: dict, report: list[dict], answers: dict) -> None:
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from nbformat.v4 import new_output
-
-    exports: dict[str, list[dict]] = {}
-    for request in cfg.get("answers", []):
-        exports.setdefault(request["grade_id"], []).append(request)
-
+def _notebook_client(nb, cfg: dict):
+    """nbclient's client, output-capped, on a warm kernel template when there is one."""
     client_class = _make_client_class()
     client_class.output_cap = int(cfg["output_bytes"])
-    nb_dir = os.path.dirname(cfg["notebook"])
     extra = {}
     if cfg.get("_kernel_template") is not None:
         extra["kernel_manager_class"] = _warm_manager_class(cfg["_kernel_template"])
-    client = client_class(nb, timeout=int(max(1, cfg["cell_seconds"])), allow_errors=True,
-                          kernel_name="python3", interrupt_on_timeout=False,
-                          record_timing=False, iopub_timeout=5, startup_timeout=60,
-                          shutdown_kernel="immediate",
-                          resources={"metadata": {"path": nb_dir}}, **extra)
+    return client_class(nb, timeout=int(max(1, cfg["cell_seconds"])), allow_errors=True,
+                        kernel_name="python3", interrupt_on_timeout=False,
+                        record_timing=False, iopub_timeout=5, startup_timeout=60,
+                        shutdown_kernel="immediate",
+                        resources={"metadata": {"path": os.path.dirname(cfg["notebook"])}},
+                        **extra)
+
+
+async def _run_cell(client, cell, index: int, entry: dict, seconds: float) -> str:
+    """Execute one cell within ``seconds``; fill its report ``entry``. Returns why the
+    rest of the notebook cannot run ("" if it can)."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbformat.v4 import new_output
+
+    stop_reason = ""
+    client.timeout = int(max(1, seconds))
+    started = time.monotonic()
+    try:
+        await client.async_execute_cell(cell, index,
+                                        execution_count=client.code_cells_executed + 1)
+        failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        entry["status"] = "error" if failed else "ok"
+    except CellTimeoutError:
+        entry["status"] = "timeout"
+        entry["note"] = f"stopped after {client.timeout} s"
+        cell.setdefault("outputs", []).append(new_output(
+            "stream", name="stderr",
+            text=f"\n[stopped by the grader: the cell time limit is {client.timeout} s]\n"))
+        await client.km.interrupt_kernel()
+        if not await _kernel_responds(client, 5.0):
+            stop_reason = f"the kernel ignored the interrupt after cell {index}"
+            await client.km.shutdown_kernel(now=True)
+    except DeadKernelError:
+        entry["status"] = "kernel-died"
+        stop_reason = f"the kernel died in cell {index}"
+    except Exception as exc:  # noqa: BLE001 - any client failure ends the notebook
+        entry["status"] = "runner-error"
+        stop_reason = f"cell {index}: {type(exc).__name__}: {exc}"
+    entry["seconds"] = round(time.monotonic() - started, 3)
+    if index in client.dropped:
+        entry["dropped_output_bytes"] = client.dropped[index]
+        cell.setdefault("outputs", []).append(new_output(
+            "stream", name="stderr",
+            text=TRUNCATION_NOTE.format(dropped=client.dropped[index])))
+    return stop_reason
+
+
+async def _execute_notebook(nb, cfg: dict, report: list[dict], answers: dict) -> None:
+    exports: dict[str, list[dict]] = {}
+    for request in cfg.get("answers", []):
+        exports.setdefault(request["grade_id"], []).append(request)
+    client = _notebook_client(nb, cfg)
     deadline = time.monotonic() + float(cfg["notebook_seconds"])
     stop_reason = ""
     async with client.async_setup_kernel():
@@ -427,16 +467,9 @@ async def _execute_notebook(nb, cfg: dict, report: list[dict], answers: dict) ->
             if cell.cell_type != "code" or not cell.source.strip():
                 entry["status"] = "skipped"
                 continue
-            if stop_reason:
-                entry["status"] = "not-run"
-                entry["note"] = stop_reason
-                continue
-            left = deadline - time.monotonic()
-            if left <= 1:
+            if not stop_reason and deadline - time.monotonic() <= 1:
                 stop_reason = "the notebook's time budget ran out"
-                entry["status"] = "not-run"
-                entry["note"] = stop_reason
-                continue
+            # Answers are read just before the test cell that checks them.
             for request in exports.get(entry["grade_id"], []):
                 if stop_reason:
                     break
@@ -447,36 +480,9 @@ async def _execute_notebook(nb, cfg: dict, report: list[dict], answers: dict) ->
                 entry["status"] = "not-run"
                 entry["note"] = stop_reason
                 continue
-            left = deadline - time.monotonic()
-            client.timeout = int(max(1, min(cfg["cell_seconds"], left)))
-            started = time.monotonic()
-            try:
-                await client.async_execute_cell(cell, index,
-                                                execution_count=client.code_cells_executed + 1)
-                failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-                entry["status"] = "error" if failed else "ok"
-            except CellTimeoutError:
-                entry["status"] = "timeout"
-                entry["note"] = f"stopped after {client.timeout} s"
-                cell.setdefault("outputs", []).append(new_output(
-                    "stream", name="stderr",
-                    text=f"\n[stopped by the grader: the cell time limit is {client.timeout} s]\n"))
-                await client.km.interrupt_kernel()
-                if not await _kernel_responds(client, 5.0):
-                    stop_reason = f"the kernel ignored the interrupt after cell {index}"
-                    await client.km.shutdown_kernel(now=True)
-            except DeadKernelError:
-                entry["status"] = "kernel-died"
-                stop_reason = f"the kernel died in cell {index}"
-            except Exception as exc:  # noqa: BLE001 - any client failure ends the notebook
-                entry["status"] = "runner-error"
-                stop_reason = f"cell {index}: {type(exc).__name__}: {exc}"
-            entry["seconds"] = round(time.monotonic() - started, 3)
-            if index in client.dropped:
-                entry["dropped_output_bytes"] = client.dropped[index]
-                cell.setdefault("outputs", []).append(new_output(
-                    "stream", name="stderr",
-                    text=TRUNCATION_NOTE.format(dropped=client.dropped[index])))
+            stop_reason = await _run_cell(
+                client, cell, index, entry,
+                min(cfg["cell_seconds"], deadline - time.monotonic()))
 
 
 def run_notebook_phase(cfg: dict) -> dict:
