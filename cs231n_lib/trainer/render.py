@@ -19,6 +19,7 @@ from PIL import Image
 __all__ = ["png_bytes", "png_data_uri", "svg_curves", "svg_histogram", "html_predictions",
            "to_display"]
 
+HISTOGRAM_SAMPLES = 50_000
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 
 
@@ -96,8 +97,14 @@ def svg_curves(series, *, width=360, height=170, title="", log_y=False) -> str:
 
 
 def svg_histogram(values, *, bins=30, width=220, height=110, title="", color=COLORS[0]) -> str:
-    """Histogram of ``values`` (any shape) as an SVG string, with the range in the caption."""
-    v = np.asarray(values, dtype=np.float64).ravel()
+    """Histogram of ``values`` (any shape) as an SVG string, with the range in the caption.
+
+    Above ``HISTOGRAM_SAMPLES`` values, an evenly spaced sample of them is drawn.
+    """
+    v = np.asarray(values).ravel()
+    if v.size > HISTOGRAM_SAMPLES:  # an evenly spaced sample draws the same shape, faster
+        v = v[::math.ceil(v.size / HISTOGRAM_SAMPLES)]
+    v = v.astype(np.float64)
     v = v[np.isfinite(v)]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'style="background:#fff;font:10px sans-serif">',

@@ -50,13 +50,13 @@ class Trainer(TrainingLoop):
 
         return summary_figure(self)
 
-    def dashboard(self, steps=HEADLESS_STEPS, refresh_s=0.5):
+    def dashboard(self, steps=HEADLESS_STEPS, refresh_s=None):
         """The live dashboard; headless (see ``is_headless``), ``run(steps)``'s figure instead."""
         from cs231n_lib.trainer.dashboard import Dashboard, is_headless
 
         if is_headless():
             return self.run(steps)
-        board = Dashboard(self, refresh_s=refresh_s)
+        board = Dashboard(self, **({} if refresh_s is None else {"refresh_s": refresh_s}))
         return board.widget
 
     def summary(self):
