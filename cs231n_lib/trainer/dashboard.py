@@ -142,7 +142,9 @@ class Dashboard:
             pictures = views.layer_images(t, spec, views.example_trace(t, self.example.value))
             for name, image in self.images.items():
                 if name in pictures:
-                    image.value = pictures[name]
+                    picture = pictures[name]
+                    image.value = picture.png
+                    image.width, image.height = str(picture.width), str(picture.height)
                 self.image_boxes[name].layout.display = None if name in pictures else "none"
             self.histograms.value = views.layer_histograms(t, spec)
             self.predictions.value = views.predictions_html(t, self._stream,

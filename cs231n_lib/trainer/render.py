@@ -49,7 +49,7 @@ def to_display(images, mean_image=None) -> np.ndarray:
     return x.transpose(0, 2, 3, 1) if x.shape[1] == 3 else x[:, 0]
 
 
-def _ticks(low, high) -> str:
+def _ticks(low, high) -> tuple[str, str]:
     return f"{low:.3g}", f"{high:.3g}"
 
 
@@ -86,7 +86,7 @@ def svg_curves(series, *, width=360, height=170, title="", log_y=False) -> str:
                          'stroke-width="1.3"/>')
             parts.append(f'<text x="{width - 8}" y="{pad_t + 12 + 12 * i}" text-anchor="end" '
                          f'fill="{color}">{html.escape(label)}</text>')
-        low, high = (f"1e{y0:.2g}", f"1e{y1:.2g}") if log_y else _ticks(y0, y1)
+        low, high = _ticks(10 ** y0, 10 ** y1) if log_y else _ticks(y0, y1)
         parts += [f'<text x="{pad_l - 3}" y="{pad_t + 8}" text-anchor="end">{high}</text>',
                   f'<text x="{pad_l - 3}" y="{pad_t + plot_h}" text-anchor="end">{low}</text>',
                   f'<text x="{pad_l}" y="{height - 4}">{x0:.0f}</text>',

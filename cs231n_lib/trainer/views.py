@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,8 +23,8 @@ from cs231n_lib.trainer.render import (
 )
 from cs231n_lib.viz import grid_image
 
-__all__ = ["status_html", "curves_html", "stats_html", "layer_images", "layer_histograms",
-           "predictions_html", "smooth"]
+__all__ = ["Picture", "status_html", "curves_html", "stats_html", "layer_images",
+           "layer_histograms", "predictions_html", "smooth"]
 
 
 def smooth(values, window=20) -> np.ndarray:
@@ -96,9 +97,19 @@ def stats_html(trainer) -> str:
             + "".join(rows) + "</table>")
 
 
-def _zoomed(grid, target=220) -> bytes:
-    zoom = int(np.clip(math.ceil(target / max(grid.shape[1], 1)), 1, 8))
-    return png_bytes(grid, zoom)
+@dataclass
+class Picture:
+    """A PNG and its size in pixels (the widget shows it at exactly that size)."""
+
+    png: bytes
+    width: int
+    height: int
+
+
+def _zoomed(grid, target=220) -> Picture:
+    """``grid`` enlarged by a whole factor (nearest pixel) to about ``target`` pixels wide."""
+    zoom = int(np.clip(target // max(grid.shape[1], 1), 1, 16))
+    return Picture(png_bytes(grid, zoom), grid.shape[1] * zoom, grid.shape[0] * zoom)
 
 
 def _maps(a) -> np.ndarray:
@@ -114,8 +125,9 @@ def _filters(w) -> np.ndarray:
     w = np.asarray(w, dtype=np.float64)
     if w.ndim == 4 and w.shape[1] == 3:
         return grid_image(w, scale="all")
-    if w.ndim == 4:
-        return grid_image(w.reshape(-1, *w.shape[2:]), ncols=w.shape[1], scale="all")
+    if w.ndim == 4:  # one row of channels per filter; a single channel: a square grid
+        ncols = w.shape[1] if w.shape[1] > 1 else None
+        return grid_image(w.reshape(-1, *w.shape[2:]), ncols=ncols, scale="all")
     return grid_image(w.T[None], scale="all")
 
 
@@ -129,7 +141,7 @@ def example_trace(trainer, index):
 
 
 def layer_images(trainer, spec, trace) -> dict:
-    """PNGs of one layer: one example's maps and their gradients; filters and theirs."""
+    """``Picture``s of one layer: one example's maps and their gradients; filters and theirs."""
     images = {"activations": _zoomed(_maps(trace.activations[spec.name][0])),
               "activation gradients": _zoomed(_maps(trace.act_grads[spec.name][0]))}
     if spec.params:

@@ -119,6 +119,7 @@ def test_dashboard_views_and_controls(trainer):
     assert "<polyline" in board.curves.value
     assert "conv1" in board.stats.value
     assert bytes(board.images["filters"].value).startswith(b"\x89PNG")
+    assert int(board.images["filters"].width) >= 3  # shown at its own size, not stretched
     assert board.predictions.value.count("<img") == board.num_predictions
     before = board.predictions.value
     board.refresh()
