@@ -1,7 +1,8 @@
 // Training throughput of ConvNetJS on the CIFAR-10 demo's network, for bench_trainer.py.
 //
 // Usage: node train.js EXAMPLES WARMUP BATCH SEED
-// Prints one JSON line: {"examples": ..., "seconds": ..., "examples_per_s": ...}.
+// Prints one JSON line: {"examples", "seconds", "examples_per_s", "cpu_seconds"}, where
+// cpu_seconds is the process's user + system CPU time over the timed loop.
 // Inputs are random 32x32x3 volumes with random labels: ConvNetJS's loops
 // cost the same whatever the pixel values, so real images would not change
 // the time, and the benchmark needs no data download.
@@ -47,7 +48,11 @@ const trainer = new convnetjs.SGDTrainer(net, {
 });
 const pool = Array.from({length: 64}, sample);
 for (let i = 0; i < warmup; i++) trainer.train(pool[i % pool.length][0], pool[i % pool.length][1]);
+const cpuStart = process.cpuUsage();
 const start = process.hrtime.bigint();
 for (let i = 0; i < examples; i++) trainer.train(pool[i % pool.length][0], pool[i % pool.length][1]);
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-console.log(JSON.stringify({examples, seconds, examples_per_s: examples / seconds}));
+const cpu = process.cpuUsage(cpuStart);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+console.log(JSON.stringify({examples, seconds, examples_per_s: examples / seconds,
+                            cpu_seconds: cpuSeconds}));

@@ -22,6 +22,8 @@ __all__ = ["is_headless", "Dashboard", "REFRESH_S"]
 # A refresh is due this long after the previous one began, and happens after
 # the step in progress: 0.4 s keeps the rate above two per second.
 REFRESH_S = 0.4
+# Test images the prediction strip moves on by at each refresh.
+STREAM_STEP = 2
 
 
 def is_headless() -> bool:
@@ -73,7 +75,7 @@ class Dashboard:
         self.trainer, self.refresh_s, self.num_predictions = trainer, refresh_s, num_predictions
         self.refreshes, self.refresh_seconds = 0, 0.0
         self._lock = threading.Lock()
-        self._stream = 0
+        self._stream, self._thumbnails = 0, {}
         w = ipywidgets
         self.buttons = {name: w.Button(description=name, layout=w.Layout(width="80px"))
                         for name in ("start", "pause", "step")}
@@ -147,9 +149,10 @@ class Dashboard:
                     image.width, image.height = str(picture.width), str(picture.height)
                 self.image_boxes[name].layout.display = None if name in pictures else "none"
             self.histograms.value = views.layer_histograms(t, spec)
-            self.predictions.value = views.predictions_html(t, self._stream,
-                                                            self.num_predictions)
-            self._stream += self.num_predictions  # a stream of test images, as in ConvNetJS
+            self.predictions.value = views.predictions_html(
+                t, self._stream, self.num_predictions, self._thumbnails)
+            # A stream of test images, as in ConvNetJS: new ones enter on the right.
+            self._stream += STREAM_STEP
             self.refreshes += 1
             self.refresh_seconds += time.perf_counter() - start
 

@@ -125,15 +125,14 @@ def svg_histogram(values, *, bins=30, width=220, height=110, title="", color=COL
     return "".join(parts)
 
 
-def html_predictions(images, probs, labels, class_names, top=3) -> str:
+def html_predictions(uris, probs, labels, class_names, top=3) -> str:
     """A strip of images, each with its ``top`` class probabilities as bars.
 
-    ``images``: ``(N, H, W, 3)`` or ``(N, H, W)`` in [0, 1]; ``probs``:
-    ``(N, C)``; ``labels``: ``(N,)``. A bar is green for the true class.
+    ``uris``: one PNG data URI per image; ``probs``: ``(N, C)``; ``labels``:
+    ``(N,)``. A bar is green for the true class, red for another.
     """
     cells = []
-    zoom = max(1, math.ceil(48 / images.shape[1]))
-    for image, p, label in zip(images, probs, labels, strict=True):
+    for uri, p, label in zip(uris, probs, labels, strict=True):
         order = np.argsort(p)[::-1][:top]
         bars = "".join(
             f'<div style="font:10px sans-serif;white-space:nowrap">'
@@ -141,6 +140,5 @@ def html_predictions(images, probs, labels, class_names, top=3) -> str:
             f'background:{"#2ca02c" if k == label else "#d62728"}"></span> '
             f'{html.escape(str(class_names[k]))}</div>' for k in order)
         cells.append(f'<div style="display:inline-block;margin:2px 6px;vertical-align:top">'
-                     f'<img src="{png_data_uri(image, zoom)}" '
-                     f'style="image-rendering:pixelated"/>{bars}</div>')
+                     f'<img src="{uri}" style="image-rendering:pixelated"/>{bars}</div>')
     return '<div class="cs231n-predictions">' + "".join(cells) + "</div>"

@@ -17,6 +17,7 @@ import numpy as np
 from cs231n_lib.trainer.render import (
     html_predictions,
     png_bytes,
+    png_data_uri,
     svg_curves,
     svg_histogram,
     to_display,
@@ -165,8 +166,17 @@ def layer_histograms(trainer, spec) -> str:
     return '<div style="display:flex;gap:6px">' + "".join(parts) + "</div>"
 
 
-def predictions_html(trainer, start, count=8) -> str:
-    """``count`` test images from ``start`` on, each with its top-3 class bars."""
+def _thumbnail(X, index, mean_image) -> str:
+    image = to_display(X[index:index + 1], mean_image)[0]
+    return png_data_uri(image, zoom=max(1, math.ceil(48 / image.shape[0])))
+
+
+def predictions_html(trainer, start, count=8, thumbnails=None) -> str:
+    """``count`` test images from ``start`` on, each with its top-3 class bars.
+
+    ``thumbnails`` (a dict, kept by the caller) caches each image's PNG by
+    index: the images never change, only the bars under them do.
+    """
     data = trainer.data
     X = data.get("X_test", data["X_val"])
     y = np.asarray(data.get("y_test", data["y_val"]))
@@ -175,6 +185,13 @@ def predictions_html(trainer, start, count=8) -> str:
         scores = trainer.net.predict(X[idx] * trainer.input_scale).astype(np.float64)
         probs = np.exp(scores - scores.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
+    thumbnails = {} if thumbnails is None else thumbnails
+    if len(thumbnails) > 4 * count:
+        thumbnails.clear()
+    uris = []
+    for i in idx:
+        if i not in thumbnails:
+            thumbnails[i] = _thumbnail(X, i, data.get("mean_image"))
+        uris.append(thumbnails[i])
     names = data.get("class_names") or [str(k) for k in range(trainer.net.num_classes)]
-    images = to_display(X[idx], data.get("mean_image"))
-    return html_predictions(images, probs, y[idx], names)
+    return html_predictions(uris, probs, y[idx], names)
