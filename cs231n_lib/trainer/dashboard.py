@@ -65,15 +65,16 @@ class Dashboard:
     """Controls, curves, per-layer views and a prediction strip for one ``Trainer``.
 
     ``widget`` is the ipywidgets box to display. ``refresh()`` redraws every
-    view from the trainer's current state; ``refreshes`` and
-    ``refresh_seconds`` count the redraws and their cost.
+    view from the trainer's current state; ``refreshes``, ``refresh_seconds``
+    and ``refresh_cpu_seconds`` count the redraws and their cost (wall clock,
+    CPU time of the refreshing thread).
     """
 
     def __init__(self, trainer, refresh_s=REFRESH_S, num_predictions=8):
         import ipywidgets
 
         self.trainer, self.refresh_s, self.num_predictions = trainer, refresh_s, num_predictions
-        self.refreshes, self.refresh_seconds = 0, 0.0
+        self.refreshes, self.refresh_seconds, self.refresh_cpu_seconds = 0, 0.0, 0.0
         self._lock = threading.Lock()
         self._stream, self._thumbnails = 0, {}
         w = ipywidgets
@@ -135,7 +136,7 @@ class Dashboard:
     def refresh(self) -> None:
         """Redraw every view from the trainer's current state."""
         with self._lock:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.thread_time()
             t = self.trainer
             self.status.value = views.status_html(t)
             self.curves.value = views.curves_html(t)
@@ -155,6 +156,7 @@ class Dashboard:
             self._stream += STREAM_STEP
             self.refreshes += 1
             self.refresh_seconds += time.perf_counter() - start
+            self.refresh_cpu_seconds += time.thread_time() - cpu_start
 
     def close(self) -> None:
         """Detach from the trainer and close the widgets."""
