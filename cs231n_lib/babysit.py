@@ -153,6 +153,7 @@ def learning_rate_verdict(loss_history, tolerance: float = 0.05, window: int | N
                          f"got {blowup!r}.")
     losses, window = _loss_window(loss_history, window)
     ### BEGIN SOLUTION
+    # Hint: rule 1 (NaN, inf, > blowup * first loss), then start/end = window means vs tolerance
     if not np.all(np.isfinite(losses)) or losses.max() > blowup * losses[0]:
         return "too high"
     start, end = losses[:window].mean(), losses[-window:].mean()

@@ -131,6 +131,7 @@ def sample_log_uniform(rng, low, high, size=None):
     _check_rng(rng)
     Range(low, high, "log")  # checks the bounds
     ### BEGIN SOLUTION
+    # Hint: one rng.uniform(log10(low), log10(high), size) for the exponents, then 10 ** them
     exponents = rng.uniform(np.log10(low), np.log10(high), size)
     return 10.0 ** exponents
     ### END SOLUTION
@@ -162,6 +163,7 @@ def grid_search_configs(space: Mapping, budget: int) -> list[dict[str, float]]:
     space = as_space(space)
     budget = _check_budget(budget)
     ### BEGIN SOLUTION
+    # Hint: largest k with k ** d <= budget; values r.from_unit((i + 0.5) / k); itertools.product
     d = len(space)
     k = 1
     while (k + 1) ** d <= budget:
@@ -197,6 +199,7 @@ def random_search_configs(space: Mapping, budget: int, rng) -> list[dict[str, fl
     budget = _check_budget(budget)
     _check_rng(rng)
     ### BEGIN SOLUTION
+    # Hint: per name one draw of budget values (sample_log_uniform or rng.uniform); trial i: value i
     columns = {}
     for name, r in space.items():
         if r.scale == "log":
