@@ -3,8 +3,9 @@
 The update-to-weight ratio is compared on non-square weight matrices and on
 conv filter banks, at rates over several decades. The learning-rate verdict
 reads a batch of loss curves of every kind (flat, falling, growing, with a
-spike, with a NaN, flat under heavy noise), with drawn tolerances and windows; each verdict comes back
-as the codes of its characters, since only numbers cross the sandbox. The
+spike, with a NaN, flat under heavy noise), with drawn tolerances and
+windows; each verdict comes back as the codes of its characters, since only
+numbers cross the sandbox. The
 samplers get a generator in a known state: their values are compared, and so
 is the generator's next draw, which shows whether they took exactly the draws
 their docstrings name. The grid is compared on spaces of 1 to 3 dimensions,
