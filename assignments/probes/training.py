@@ -52,6 +52,14 @@ def _ratio_run(lib, inputs):
             "conv": np.array([ratio(inputs["w_conv"], inputs["dw_conv"], r) for r in rates])}
 
 
+def _ratio_edge_inputs(rng):
+    """A single row and a single column of weights (a transposed update must not fit either)."""
+    n = int(rng.integers(2, 30))
+    return {"w": rng.standard_normal((1, n)), "dw": rng.standard_normal((1, n)),
+            "w_conv": rng.standard_normal((n, 1)), "dw_conv": rng.standard_normal((n, 1)),
+            "rates": 10.0 ** rng.uniform(-4, 0, size=2)}
+
+
 # --------------------------------------------------------- learning-rate verdict
 
 def _curve(rng, kind, n):
@@ -81,6 +89,24 @@ def _verdict_inputs(rng):
     return {"curves": curves, "nan_from": nan_from, "tolerance": np.float64(rng.uniform(0.02, 0.2)),
             "window": np.int64(rng.integers(1, n // 2 + 1)),
             "blowup": np.float64(rng.uniform(1.5, 10.0))}
+
+
+def _short_verdict_inputs(rng):
+    """Histories of 2 and 3 losses: the default window is a single loss at each end."""
+    start = rng.uniform(0.5, 4.0, size=(6, 1))
+    changes = np.array([[1.0, 0.5], [1.0, 0.99], [1.0, 1.2], [1.0, 1.01], [1.0, 0.94],
+                        [1.0, 1.06]]) * (1 + 0.005 * rng.standard_normal((6, 2)))
+    pairs = start * changes
+    triples = np.concatenate([pairs[:, :1], pairs[:, :1] * rng.uniform(0.5, 5.0, (6, 1)),
+                              pairs[:, 1:]], axis=1)
+    return {"pairs": pairs, "triples": triples}
+
+
+def _short_verdict_run(lib, inputs):
+    verdict = _module(lib, "babysit").learning_rate_verdict
+    got = [verdict(c) for c in inputs["pairs"]] + [verdict(c) for c in inputs["triples"]]
+    width = 2 + max(len(str(v)) for v in got)
+    return {"verdicts": _codes(got, width), "width": np.array(width)}
 
 
 def _codes(verdicts, width):
@@ -176,8 +202,11 @@ def _random_run(lib, inputs):
 
 PROBES = [
     Probe("test_update_ratio", "update_ratio", _ratio_inputs, _ratio_run),
+    Probe("test_update_ratio", "update_ratio_row_and_column", _ratio_edge_inputs, _ratio_run),
     Probe("test_learning_rate_verdict", "learning_rate_verdict", _verdict_inputs,
           _verdict_run),
+    Probe("test_learning_rate_verdict", "learning_rate_verdict_short", _short_verdict_inputs,
+          _short_verdict_run),
     Probe("test_sample_log_uniform", "sample_log_uniform", _log_uniform_inputs,
           _log_uniform_run),
     Probe("test_grid_and_random", "grid_any_budget", _space_inputs, _grid_run),
