@@ -5,6 +5,7 @@ Usage::
     python tools/make_results.py                  # docs/results.md, docs/figures/*.png
     python tools/make_results.py --out /tmp/r     # somewhere else
     python tools/make_results.py --quick          # tiny settings: checks the pipeline only
+    python tools/make_results.py --only fine_tuning   # one claim: its row, section, figures
 
 Every number and every figure in the page comes from the experiments run
 by this script; nothing in it is typed by hand.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -34,7 +36,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 from cs231n_lib import experiments as ex  # noqa: E402
-from cs231n_lib.experiments import plots  # noqa: E402
+from cs231n_lib.experiments import plots, tuning_plots  # noqa: E402
 from cs231n_lib.experiments._common import first_crossing  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -401,6 +403,158 @@ def _small_discussion(r):
             "number the check is there to catch.\n")
 
 
+# ------------------------------------------------------------------ claim 8
+def _run_search(data, quick):
+    if quick:
+        return ex.random_vs_grid(data, budgets=(4,), num_repeats=3, hidden_dims=(20,),
+                                 num_epochs=1, num_train=200)
+    return ex.random_vs_grid(data)
+
+
+def _search_summary(r):
+    medians = np.median(r.random_best, axis=1)
+    pairs = "; ".join(f"{b}: grid {_pct(g)}, random {_pct(m)} (beats grid in {_pct(w)})"
+                      for b, g, m, w in zip(r.budgets, r.grid_best, medians, r.win_rate,
+                                            strict=True))
+    ours = f"best validation accuracy per budget, random = median of searches: {pairs}"
+    setting = (f"ReLU net {list(r.hidden_dims)}, {r.num_epochs}-epoch trials on "
+               f"{r.num_train} images, {' and '.join(r.names)} on log scales, "
+               f"{r.random_best.shape[1]} random searches per budget")
+    return ours, setting
+
+
+def _search_discussion(r):
+    grid_lr, random_lr = r.distinct("learning_rate")
+    importance = ", ".join(f"{n} {100 * v:.1f} points" for n, v in zip(r.names, r.importance,
+                                                                       strict=True))
+    rows = "\n".join(
+        f"| {b} | {g} | {_pct(gb)} | {_pct(np.median(rb))} | {_pct(rb.min())} - "
+        f"{_pct(rb.max())} | {_pct(w)} | {_pct(t)} |"
+        for b, g, gb, rb, w, t in zip(r.budgets, r.grid_trials, r.grid_best, r.random_best,
+                                      r.win_rate, r.tie_rate, strict=True))
+    wins = r.win_rate
+    if np.all(wins > 0.5):
+        verdict = "Random search beat the grid in most searches at every budget, as in the paper."
+    elif np.any(wins > 0.5):
+        verdict = ("Random search beat the grid in most searches at "
+                   + ", ".join(str(b) for b, w in zip(r.budgets, wins, strict=True) if w > 0.5)
+                   + " trials but **not** at "
+                   + ", ".join(str(b) for b, w in zip(r.budgets, wins, strict=True)
+                               if w <= 0.5)
+                   + ": there a grid value happened to land near the best learning rate. "
+                   "Bergstra & Bengio's claim is about the odds over many problems, and a "
+                   "single grid can be lucky.")
+    else:
+        verdict = "Random search did **not** beat the grid here."
+    return (f"How much each hyperparameter matters (spread of the mean score over "
+            f"{len(r.names)} x 5 bins of the random trials): {importance}. With the largest "
+            f"budget the grid tried {grid_lr} learning rates and random search {random_lr}: "
+            "when one hyperparameter matters and the other hardly does, the grid spends most "
+            "of its trials repeating the same few learning rates.\n\n"
+            "| budget | grid trials | grid best | random best (median) | random range | "
+            "random beats grid | ties |\n|---|---|---|---|---|---|---|\n" + rows + "\n\n"
+            + verdict + " Our searches are small (two hyperparameters, short runs on the "
+            "digits); the paper's tune neural nets and deep belief nets with many more "
+            "hyperparameters, of which, on each data set, only a few mattered.\n")
+
+
+# ------------------------------------------------------------------ claim 9
+def _run_fine_tuning(data, quick):
+    if quick:
+        return ex.fine_tuning(data, hidden_dims=(20,), num_examples=20, pretrain_epochs=1,
+                              num_epochs=2, target_accuracy=0.3, seeds=(0,))
+    return ex.fine_tuning(data)
+
+
+def _fine_tuning_summary(r):
+    ours = (f"median steps to {_pct(r.target_accuracy)} validation accuracy on the new "
+            f"classes: fine-tuned {_fmt(r.median_steps('fine-tuned'), 3)}, random init "
+            f"{_fmt(r.median_steps('random init'), 3)} (**{_fmt(r.speedup, missing='n/a ')}x**);"
+            f" final accuracy {_pct(r.final_accuracy[0])} / {_pct(r.final_accuracy[1])}")
+    setting = (f"ReLU net {list(r.hidden_dims)} pretrained on classes "
+               f"{r.pretrain_classes[0]}-{r.pretrain_classes[-1]}, then "
+               f"{r.num_examples} examples of classes {r.new_classes[0]}-"
+               f"{r.new_classes[-1]}, lr {r.learning_rate:g}, {len(r.seeds)} seeds")
+    return ours, setting
+
+
+def _fine_tuning_discussion(r):
+    faster = math.isfinite(r.speedup) and r.speedup >= 1.2
+    if faster:
+        verdict = f"Fine-tuning reached the target {r.speedup:.2f}x sooner, as the notes say."
+    else:
+        verdict = ("Fine-tuning did **not** reach the target sooner here "
+                   f"({_fmt(r.speedup)}x). The notes' advice is for nets pretrained on a "
+                   "large dataset (ImageNet) whose early layers compute generic features; "
+                   f"our pretrained net saw {len(r.pretrain_classes)} classes of 8x8 digits, "
+                   "and a fresh net of this size learns the other digits from "
+                   f"{r.num_examples} examples about as fast on its own.")
+    steps = " | ".join(f"{_fmt(a, 3)} / {_fmt(b, 3)}" for a, b in zip(*r.steps_to_target,
+                                                                        strict=True))
+    return (f"The pretrained nets reach {_pct(r.pretrain_accuracy.mean())} validation "
+            "accuracy on their own classes. Steps to the target per seed (fine-tuned / random "
+            f"init): {steps}.\n\n{verdict}\n")
+
+
+# ------------------------------------------------------------------ claim 10
+def _run_update_ratio(data, quick):
+    if quick:
+        return ex.update_ratio_sweep(data, learning_rates=(1e-3, 1e-1, 10.0), hidden_dims=(20,),
+                                     num_steps=20, target_accuracy=0.3, num_train=200)
+    return ex.update_ratio_sweep(data)
+
+
+def _update_ratio_summary(r):
+    mean = r.mean_ratio()
+    if r.fastest >= 0:
+        ours = (f"fastest rate {r.learning_rates[r.fastest]:.2g} "
+                f"({_fmt(r.steps_to_target[r.fastest], 3)} steps to "
+                f"{_pct(r.target_accuracy)}), median ratio there "
+                f"**{mean[r.fastest]:.1e}** (geometric mean over layers)")
+    else:
+        ours = "no rate reached the target"
+    near = int(np.nanargmin(np.abs(np.log10(mean) + 3)))
+    ours += f"; ratio closest to 1e-3 at rate {r.learning_rates[near]:.2g}"
+    setting = (f"ReLU net {list(r.hidden_dims)}, He, SGD+momentum 0.9, "
+               f"{r.loss_history.shape[1]} steps of {r.batch_size}, "
+               f"{len(r.learning_rates)} rates")
+    return ours, setting
+
+
+def _update_ratio_discussion(r):
+    rows = "\n".join(
+        f"| {lr:.2g} | " + " | ".join(_fmt(v, 2, missing="-") for v in r.ratio[i])
+        + f" | {_fmt(r.steps_to_target[i], 3)} | {_pct(np.nan_to_num(r.train_accuracy[i, -1]))}"
+        f" | {r.verdicts[i]} |"
+        for i, lr in enumerate(r.learning_rates))
+    header = " | ".join(r.layers)
+    mean = r.mean_ratio()
+    fastest = mean[r.fastest] if r.fastest >= 0 else math.nan
+    near = int(np.nanargmin(np.abs(np.log10(mean) + 3)))
+    if not math.isfinite(fastest):
+        verdict = "No run reached the target."
+    elif 10 ** -3.5 <= fastest <= 10 ** -2.5:
+        verdict = (f"The fastest rate's ratio, {fastest:.1e}, is the lecture's 1e-3 to within "
+                   "half a decade.")
+    else:
+        verdict = (f"The fastest rate's ratio is {fastest:.1e}, **not** the lecture's 1e-3; the "
+                   f"rate whose ratio is closest to 1e-3 ({r.learning_rates[near]:.2g}) took "
+                   f"{_fmt(r.steps_to_target[near], 3)} steps against the fastest's "
+                   f"{_fmt(r.steps_to_target[r.fastest], 3)}.")
+    return ("Median over the run's steps of each layer's ratio of the step taken to the "
+            "weights ('-': the run diverged), steps to the target ('never': not reached, or "
+            "not held to the end), final training accuracy and the loss curve's verdict "
+            "(`cs231n_lib.babysit.learning_rate_verdict`).\n\n"
+            f"| learning rate | {header} | steps | final accuracy | verdict |\n"
+            f"|---|{'---|' * len(r.layers)}---|---|---|\n{rows}\n\n"
+            f"{verdict} The ratio grows with the rate while training is stable (more slowly "
+            "than the rate itself); training gets faster up to the rate just below the one "
+            "where it blows up, so at this scale the fastest runs sit at the top of the "
+            "healthy range. Rates beyond it explode at once and leave every ReLU dead, "
+            "after which the ratio falls to almost nothing: a tiny ratio can mean a dead "
+            "net as well as a rate that is too low.\n")
+
+
 CLAIMS = (
     Claim("init_depth", "Initialisation and depth",
           "lecture 6; Glorot & Bengio 2010; He et al. 2015",
@@ -426,18 +580,88 @@ CLAIMS = (
     Claim("small_data", "Overfit a small dataset first", "lecture 6",
           "100% training accuracy on ~50 examples; initial loss about log(C)",
           _run_small, _small_summary, _small_discussion),
+    Claim("random_search", "Random search beats grid search",
+          "lecture 6; Bergstra & Bengio 2012, Figure 1",
+          "at equal budget random search finds better settings when few hyperparameters "
+          "matter", _run_search, _search_summary, _search_discussion),
+    Claim("fine_tuning", "Fine-tuning pretrained weights", "lecture 6 notes (initialisation)",
+          "start from a net pretrained on other data, fine-tune on yours: better with "
+          "little data", _run_fine_tuning, _fine_tuning_summary, _fine_tuning_discussion),
+    Claim("update_ratio", "Update-to-weight ratio", "lecture 6",
+          "the size of each update over the size of the weights (norms) is about 1e-3 per "
+          "layer at a good learning rate",
+          _run_update_ratio, _update_ratio_summary, _update_ratio_discussion),
 )
 
 
 def _figure_names(claim: Claim, result) -> list[tuple[str, Callable]]:
-    functions = plots.PLOTS[type(result)]
+    functions = {**plots.PLOTS, **tuning_plots.PLOTS}[type(result)]
     if len(functions) == 1:
         return [(f"{claim.key}.png", functions[0])]
     return [(f"{claim.key}_{k + 1}.png", f) for k, f in enumerate(functions)]
 
 
-def build(out_dir: Path, *, quick: bool = False, verbose: bool = True) -> dict:
-    """Run every claim; write ``out_dir/results.md`` and ``out_dir/figures/*.png``.
+def _run_claim(number: int, claim: Claim, data: dict, quick: bool, figures_dir: Path,
+               verbose: bool) -> tuple[str, str, float, list[Path]]:
+    """Run one claim, save its figures; (table row, section, seconds, figure paths)."""
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    result = claim.run(data, quick)
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    images, written = [], []
+    for name, draw in _figure_names(claim, result):
+        path = figures_dir / name
+        draw(result).savefig(path, dpi=DPI, metadata={"Software": None})
+        written.append(path)
+        images.append(f"![{claim.title}](figures/{name})")
+    ours, setting = claim.summary(result)
+    row = (f"| {number}. {claim.title} | {claim.source}: {claim.source_figure} | "
+           f"{ours} | {setting} |")
+    section = (f"## {number}. {claim.title}\n\n*Source:* {claim.source}: "
+               f"{claim.source_figure}.  \n*Ours:* {ours}.  \n*Setting:* {setting}."
+               f"\n\n" + "\n\n".join(images) + "\n\n" + claim.discussion(result))
+    if verbose:
+        print(f"{number}. {claim.title}: {seconds:.1f} s ({cpu:.1f} s of CPU)", flush=True)
+    return row, section, seconds, written
+
+
+def _page(source: str, quick: bool, rows: list[str], sections: list[str]) -> str:
+    return ("# The lectures' claims, measured\n\n"
+            "Generated by `python tools/make_results.py` (`make results`) from "
+            "`cs231n_lib.experiments`; do not edit by hand. Every run is seeded, so the "
+            f"numbers repeat. Data: {source}."
+            f"{' **Quick settings: a pipeline check only.**' if quick else ''}"
+            "\n\n| claim | source | ours | setting |\n|---|---|---|---|\n"
+            + "\n".join(rows) + "\n\n" + "\n".join(sections))
+
+
+def _split_page(page: str) -> tuple[str, list[str], list[str]]:
+    """(header, table rows, sections) of a page that ``_page`` wrote."""
+    head, _, rest = page.partition("\n| claim | source | ours | setting |\n|---|---|---|---|\n")
+    table, _, body = rest.partition("\n\n## ")
+    # a claim's section starts with "## <number>. "; any other heading belongs to it
+    sections = re.split(r"\n(?=## \d+\. )", "## " + body) if body else []
+    return head, table.splitlines(), sections
+
+
+def _splice(page: str, number: int, row: str, section: str) -> str:
+    """``page`` with claim ``number``'s table row and section replaced (or added in order)."""
+    head, rows, sections = _split_page(page)
+    by_number = {int(r.split(".", 1)[0].strip("| ")): r for r in rows}
+    by_number[number] = row
+    numbered = {int(sec[3:].split(".", 1)[0]): sec for sec in sections}
+    numbered[number] = section if section.endswith("\n") else section + "\n"
+    return (head + "\n| claim | source | ours | setting |\n|---|---|---|---|\n"
+            + "\n".join(by_number[k] for k in sorted(by_number)) + "\n\n"
+            + "\n".join(numbered[k] for k in sorted(numbered)))
+
+
+def build(out_dir: Path, *, quick: bool = False, verbose: bool = True,
+          only: str | None = None) -> dict:
+    """Run every claim (or the one named ``only``); write ``out_dir/results.md`` and figures.
+
+    With ``only``, the other claims' rows, sections and figures already in
+    ``out_dir`` are kept as they are, and only that claim's are rewritten.
 
     Returns
     -------
@@ -452,42 +676,33 @@ def build(out_dir: Path, *, quick: bool = False, verbose: bool = True) -> dict:
     data = load_default(subtract_mean=False)
     source = {"digits": "scikit-learn's 8x8 handwritten digits (embedded default)",
               "cifar10": "CIFAR-10 (first images of each split)"}[data["source"]]
+    keys = [claim.key for claim in CLAIMS]
+    if only is not None and only not in keys:
+        raise SystemExit(f"--only must name a claim: {', '.join(keys)}; got {only!r}.")
+    page_path = out_dir / "results.md"
+    if only is not None and not page_path.is_file():
+        raise SystemExit(f"--only updates an existing page, and {page_path} does not exist; "
+                         "build the whole page first (without --only).")
 
     started, cpu_started = time.perf_counter(), time.process_time()
     rows, sections, seconds, written = [], [], {}, []
     for number, claim in enumerate(CLAIMS, start=1):
-        t0, cpu0 = time.perf_counter(), time.process_time()
-        result = claim.run(data, quick)
-        seconds[claim.key] = time.perf_counter() - t0
-        cpu = time.process_time() - cpu0
-        images = []
-        for name, draw in _figure_names(claim, result):
-            path = figures_dir / name
-            draw(result).savefig(path, dpi=DPI, metadata={"Software": None})
-            written.append(path)
-            images.append(f"![{claim.title}](figures/{name})")
-        ours, setting = claim.summary(result)
-        rows.append(f"| {number}. {claim.title} | {claim.source}: {claim.source_figure} | "
-                    f"{ours} | {setting} |")
-        sections.append(f"## {number}. {claim.title}\n\n*Source:* {claim.source}: "
-                        f"{claim.source_figure}.  \n*Ours:* {ours}.  \n*Setting:* {setting}."
-                        f"\n\n" + "\n\n".join(images) + "\n\n" + claim.discussion(result))
-        if verbose:
-            print(f"{number}. {claim.title}: {seconds[claim.key]:.1f} s "
-                  f"({cpu:.1f} s of CPU)", flush=True)
+        if only is not None and claim.key != only:
+            continue
+        row, section, seconds[claim.key], paths = _run_claim(number, claim, data, quick,
+                                                             figures_dir, verbose)
+        rows.append(row)
+        sections.append(section)
+        written += paths
     seconds["total"] = time.perf_counter() - started
     seconds["cpu"] = time.process_time() - cpu_started
+    if only is not None:
+        number = keys.index(only) + 1
+        page_path.write_text(_splice(page_path.read_text(), number, rows[0], sections[0]))
+        return {"seconds": seconds, "figures": written}
     for stale in sorted(set(figures_dir.glob("*.png")) - set(written)):
         stale.unlink()  # a figure no claim draws any more must not linger in the page's folder
-
-    page = (
-        "# The lectures' claims, measured\n\n"
-        "Generated by `python tools/make_results.py` (`make results`) from "
-        "`cs231n_lib.experiments`; do not edit by hand. Every run is seeded, so the numbers "
-        f"repeat. Data: {source}.{' **Quick settings: a pipeline check only.**' if quick else ''}"
-        "\n\n| claim | source | ours | setting |\n|---|---|---|---|\n"
-        + "\n".join(rows) + "\n\n" + "\n".join(sections))
-    (out_dir / "results.md").write_text(page)
+    page_path.write_text(_page(source, quick, rows, sections))
     return {"seconds": seconds, "figures": written}
 
 
@@ -497,8 +712,11 @@ def main(argv=None) -> int:
                         help="folder for results.md and figures/ (default: docs/)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny settings, to check the pipeline in seconds")
+    parser.add_argument("--only", metavar="CLAIM",
+                        help="run one claim (" + ", ".join(c.key for c in CLAIMS) + ") and "
+                        "update its row, section and figures in an existing page")
     args = parser.parse_args(argv)
-    report = build(args.out, quick=args.quick)
+    report = build(args.out, quick=args.quick, only=args.only)
     print(f"wrote {args.out / 'results.md'} and {len(report['figures'])} figures in "
           f"{report['seconds']['total']:.1f} s ({report['seconds']['cpu']:.1f} s of CPU)")
     return 0

@@ -194,4 +194,43 @@ BATCHNORM = NotebookCase(
     ),
 )
 
-CASES = (BACKPROP, CONV, ACTIVATIONS, INITIALIZATION, BATCHNORM)
+TRAINING = NotebookCase(
+    name="training",
+    # Answers typed into the notebook.
+    notebook_answers=frozenset({"test_initial_loss_five", "test_search_counts"}),
+    faithful_cells=("test_learning_rate_verdict", "test_update_ratio",
+                    "test_sample_log_uniform", "test_grid_and_random"),
+    written_minimum=3,
+    planted_bugs=(
+        # the learning rate left out of the update
+        ("test_update_ratio", [("babysit", "update_to_weight_ratio",
+                                ("np.linalg.norm(learning_rate * dw.ravel())",
+                                 "np.linalg.norm(dw.ravel())"))]),
+        # an explosion that came back down goes unnoticed
+        ("test_learning_rate_verdict", [("babysit", "learning_rate_verdict",
+                                         (" or losses.max() > blowup * losses[0]", ""))]),
+        # single losses instead of the window's means
+        ("test_learning_rate_verdict", [("babysit", "learning_rate_verdict",
+                                         ("start, end = losses[:window].mean(), "
+                                          "losses[-window:].mean()",
+                                          "start, end = losses[0], losses[-1]"))]),
+        # base-10 exponents raised to the base e
+        ("test_sample_log_uniform", [("search", "sample_log_uniform",
+                                      ("return 10.0 ** exponents", "return np.exp(exponents)"))]),
+        # uniform on the linear scale (then squashed by the power)
+        ("test_sample_log_uniform", [("search", "sample_log_uniform",
+                                      ("rng.uniform(np.log10(low), np.log10(high), size)",
+                                       "np.log10(rng.uniform(low, high, size))"))]),
+        # the grid on the ranges' ends instead of the cells' centres
+        ("test_grid_and_random", [("search", "grid_search_configs",
+                                   ("centres = (np.arange(k) + 0.5) / k",
+                                    "centres = np.linspace(0.0, 1.0, k)"))]),
+        # a log range sampled uniformly
+        ("test_grid_and_random", [("search", "random_search_configs",
+                                   ("columns[name] = sample_log_uniform(rng, r.low, r.high, "
+                                    "budget)",
+                                    "columns[name] = rng.uniform(r.low, r.high, budget)"))]),
+    ),
+)
+
+CASES = (BACKPROP, CONV, ACTIVATIONS, INITIALIZATION, BATCHNORM, TRAINING)

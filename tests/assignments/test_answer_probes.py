@@ -20,7 +20,7 @@ from autograder.grading.probes import judge_module, load_probe_set
 from autograder.grading.reference import Reference, reference_for
 from autograder.inside import runner
 
-ASSIGNMENTS = ("backprop", "conv", "activations", "initialization", "batchnorm")
+ASSIGNMENTS = ("backprop", "conv", "activations", "initialization", "batchnorm", "training")
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)
 
 # One wrong answer per answer cell: what a student might plausibly type.
@@ -32,11 +32,15 @@ WRONG = {
     "dead_fraction": "def dead_fraction(hidden):\n    return float(np.mean(hidden == 0))",
     "init_choice": 'good_init = {"tanh": "he", "relu": "xavier"}',
     "initial_loss_answer": "expected_initial_loss = np.log(9)",
+    "loss_five_answer": "expected_loss_5 = np.log(10)",
+    "search_counts_answer": "grid_rates, random_rates = 9, 27",
 }
 TESTED_BY = {"hand_gradients": "test_hand_gradients", "gate_patterns": "test_gate_patterns",
              "output_sizes": "test_output_sizes", "param_counts": "test_param_counts",
              "dead_fraction": "test_dead_fraction", "init_choice": "test_init_choice",
-             "initial_loss_answer": "test_initial_loss"}
+             "initial_loss_answer": "test_initial_loss",
+             "loss_five_answer": "test_initial_loss_five",
+             "search_counts_answer": "test_search_counts"}
 
 
 def probe_file(assignment: str):

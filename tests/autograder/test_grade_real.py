@@ -36,6 +36,8 @@ WRONG_ANSWERS = {
     "dead_fraction": "def dead_fraction(hidden):\n    return float(np.mean(hidden == 0))",
     "init_choice": 'good_init = {"tanh": "he", "relu": "xavier"}',
     "initial_loss_answer": "expected_initial_loss = np.log(9)",
+    "loss_five_answer": "expected_loss_5 = np.log(10)",
+    "search_counts_answer": "grid_rates, random_rates = 9, 27",
 }
 
 

@@ -299,3 +299,116 @@ def test_training_experiments_take_cifar_shaped_data():
     s = ex.small_data_checks(data, num_examples=20, hidden_dims=(10,), num_epochs=1,
                              class_counts=(2, 10), num_loss_examples=100)
     np.testing.assert_allclose(s.initial_loss, np.log([2, 10]), rtol=0.05)
+
+
+# ------------------------------------------------------------ 8. random vs grid search
+def test_random_search_tries_more_learning_rates_and_reports_every_budget(digits):
+    result = ex.random_vs_grid(digits, budgets=(4, 9), num_repeats=3, hidden_dims=(20,),
+                               num_epochs=1, num_train=300)
+    assert list(result.grid_trials) == [4, 9]
+    assert result.random_best.shape == (2, 3)
+    assert result.distinct("learning_rate") == (3, 9)
+    assert result.grid_configs.shape == (9, 2) and result.random_configs.shape == (9, 2)
+    # the best of a search is the best of its trials
+    assert result.grid_best[-1] == result.grid_scores.max()
+    assert result.random_scores.max() == result.random_best[-1, 0]
+    assert np.all((0 <= result.random_best) & (result.random_best <= 1))
+    # the learning rate matters far more than the L2 strength
+    assert result.importance[0] > result.importance[1]
+    assert np.all(result.win_rate + result.tie_rate <= 1)
+
+
+def test_search_scores_do_not_depend_on_the_worker_count(digits):
+    kwargs = dict(data=digits, budgets=(4,), num_repeats=2, hidden_dims=(10,), num_epochs=1,
+                  num_train=200)
+    here = ex.random_vs_grid(**kwargs, jobs=1)
+    pooled = ex.random_vs_grid(**kwargs, jobs=2)
+    assert np.array_equal(here.random_best, pooled.random_best)
+    assert np.array_equal(here.grid_scores, pooled.grid_scores)
+
+
+# ------------------------------------------------------------ 9. fine-tuning
+def test_split_classes_relabels_and_limits():
+    data = {"X_train": np.arange(10.0)[:, None], "y_train": np.array([0, 1, 2, 3, 4] * 2),
+            "X_val": np.arange(5.0)[:, None], "y_val": np.arange(5)}
+    from cs231n_lib.experiments.fine_tuning import split_classes
+
+    part = split_classes(data, (3, 4), limit=3)
+    assert part["num_classes"] == 2
+    assert list(part["y_train"]) == [0, 1, 0] and list(part["X_train"][:, 0]) == [3, 4, 8]
+    assert list(part["y_val"]) == [0, 1]
+
+
+def test_fine_tuning_starts_from_the_pretrained_hidden_layers(digits):
+    result = ex.fine_tuning(digits, hidden_dims=(30,), num_examples=40, pretrain_epochs=3,
+                            num_epochs=4, target_accuracy=0.5, seeds=(0, 1))
+    assert result.pretrain_classes == (0, 1, 2, 3, 4) and result.new_classes == (5, 6, 7, 8, 9)
+    assert np.all(result.pretrain_accuracy > 0.8)  # the pretrained net learned its classes
+    assert result.val_accuracy.shape == (2, 2, 5) and result.steps[0] == 0
+    assert result.num_examples == 40
+    # both start from the same new last layer, so both start near chance on 5 classes
+    assert np.all(result.val_accuracy[:, :, 0] < 0.5)
+    assert np.all(result.val_accuracy[:, :, -1] > 0.5)  # and both learn the new classes
+    finite = np.isfinite(result.steps_to_target)
+    assert np.all(result.steps_to_target[finite] <= result.steps[-1])
+
+
+# ------------------------------------------------------------ 10. update-to-weight ratio
+def test_update_ratio_grows_with_the_rate_until_training_blows_up(digits):
+    result = ex.update_ratio_sweep(digits, learning_rates=(1e-3, 1e-2, 1e-1, 10.0),
+                                   hidden_dims=(30,), num_steps=60, target_accuracy=0.7,
+                                   num_train=300)
+    assert result.layers == ("W1", "W2")
+    assert result.ratio.shape == (4, 2) and result.ratio_history.shape == (4, 60, 2)
+    stable = result.ratio[:3]
+    assert np.all(np.diff(stable, axis=0) > 0)     # a larger rate, a larger step
+    assert np.all((1e-5 < stable) & (stable < 1e-1))
+    assert result.verdicts[-1] == "too high"       # a rate of 10 explodes
+    assert math.isnan(result.steps_to_target[-1])
+    assert result.fastest in (1, 2)
+    assert result.learning_rates[result.fastest] > 1e-3
+
+
+def test_train_watching_ratios_stops_at_a_non_finite_loss(digits):
+    from cs231n_lib.experiments._common import input_dim
+    from cs231n_lib.experiments.update_ratio import train_watching_ratios
+    from cs231n_lib.models import FullyConnectedNet
+
+    data = prepare(digits, num_train=200)
+    model = FullyConnectedNet((20,), input_dim=input_dim(data), num_classes=10,
+                              weight_init="he", seed=0)
+    with np.errstate(all="ignore"):
+        run = train_watching_ratios(model, data, learning_rate=1e8, num_steps=60,
+                                    check_every=10)
+    assert not np.all(np.isfinite(run["loss"]))
+    first_bad = int(np.flatnonzero(~np.isfinite(run["loss"]))[0])
+    assert np.all(np.isnan(run["ratios"][first_bad:]))
+    assert len(run["check_steps"]) == len(run["train_accuracy"]) == 6
+
+
+# ------------------------------------------------------------ make_results --only
+def _make_results_module():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "make_results.py"
+    spec = importlib.util.spec_from_file_location("_make_results_for_tests", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_one_claim_is_spliced_into_the_page_and_the_rest_kept():
+    tool = _make_results_module()
+    rows = ["| 1. A | s | x | y |", "| 2. B | s | x | y |", "| 3. C | s | x | y |"]
+    sections = ["## 1. A\n\none\n", "## 2. B\n\ntwo\n\n## not a claim heading\n",
+                "## 3. C\n\nthree\n"]
+    page = tool._page("digits", False, rows, sections)
+    new = tool._splice(page, 2, "| 2. B | s | new | y |", "## 2. B\n\nrewritten\n")
+    assert new == tool._page("digits", False, [rows[0], "| 2. B | s | new | y |", rows[2]],
+                             [sections[0], "## 2. B\n\nrewritten\n", sections[2]])
+    added = tool._splice(page, 4, "| 4. D | s | x | y |", "## 4. D\n\nfour")
+    assert added.endswith("## 3. C\n\nthree\n\n## 4. D\n\nfour\n")
+    assert "| 3. C | s | x | y |\n| 4. D | s | x | y |" in added
