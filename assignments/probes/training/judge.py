@@ -19,18 +19,13 @@ hyperparameters, 3 for a grid (``3 ** 3 = 27``) and 27 for random search.
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
 
-from autograder.probes import AnswerProbe, Probe
+from autograder.grading.probes import AnswerProbe, Probe
 
-
-def _module(lib, name):
-    """Submodule ``name`` of the library copy ``lib`` (the student's or the reference)."""
-    return importlib.import_module(f"{lib.__name__}.{name}")
-
+from . import calls
 
 # --------------------------------------------------------- update-to-weight ratio
 
@@ -43,13 +38,6 @@ def _ratio_inputs(rng):
             "dw": rng.standard_normal((rows, cols)) * rng.uniform(0.01, 2.0),
             "w_conv": rng.standard_normal(filters), "dw_conv": rng.standard_normal(filters),
             "rates": 10.0 ** rng.uniform(-6, 0, size=3)}
-
-
-def _ratio_run(lib, inputs):
-    ratio = _module(lib, "babysit").update_to_weight_ratio
-    rates = [float(r) for r in inputs["rates"]]
-    return {"dense": np.array([ratio(inputs["w"], inputs["dw"], r) for r in rates]),
-            "conv": np.array([ratio(inputs["w_conv"], inputs["dw_conv"], r) for r in rates])}
 
 
 def _ratio_edge_inputs(rng):
@@ -102,38 +90,6 @@ def _short_verdict_inputs(rng):
     return {"pairs": pairs, "triples": triples}
 
 
-def _short_verdict_run(lib, inputs):
-    verdict = _module(lib, "babysit").learning_rate_verdict
-    got = [verdict(c) for c in inputs["pairs"]] + [verdict(c) for c in inputs["triples"]]
-    width = 2 + max(len(str(v)) for v in got)
-    return {"verdicts": _codes(got, width), "width": np.array(width)}
-
-
-def _codes(verdicts, width):
-    """Each string as its character codes, padded with zeros to ``width``."""
-    out = np.zeros((len(verdicts), width))
-    for i, verdict in enumerate(verdicts):
-        codes = [ord(ch) for ch in str(verdict)][:width]
-        out[i, :len(codes)] = codes
-        if len(str(verdict)) > width:
-            out[i, -1] = -1.0  # longer than any verdict: a mismatch, not a silent cut
-    return out
-
-
-def _verdict_run(lib, inputs):
-    verdict = _module(lib, "babysit").learning_rate_verdict
-    curves = np.array(inputs["curves"], dtype=np.float64)
-    for i, start in enumerate(inputs["nan_from"]):
-        curves[i, int(start):] = np.nan
-    tolerance, blowup = float(inputs["tolerance"]), float(inputs["blowup"])
-    defaults = [verdict(c) for c in curves]
-    drawn = [verdict(c, tolerance=tolerance, window=int(inputs["window"]), blowup=blowup)
-             for c in curves]
-    width = 2 + max(len(str(v)) for v in defaults + drawn)
-    return {"default": _codes(defaults, width), "drawn": _codes(drawn, width),
-            "width": np.array(width)}
-
-
 # --------------------------------------------------------- samplers
 
 def _log_uniform_inputs(rng):
@@ -141,17 +97,6 @@ def _log_uniform_inputs(rng):
     return {"seed": np.int64(rng.integers(0, 2**31)), "low": np.float64(low),
             "high": np.float64(low * 10.0 ** rng.uniform(0.5, 6)),
             "shape": rng.integers(2, 30, size=2)}
-
-
-def _log_uniform_run(lib, inputs):
-    sample = _module(lib, "search").sample_log_uniform
-    rng = np.random.default_rng(int(inputs["seed"]))
-    low, high = float(inputs["low"]), float(inputs["high"])
-    values = sample(rng, low, high, tuple(int(s) for s in inputs["shape"]))
-    one = sample(rng, low, high)
-    # the next draw shows whether the function took exactly one draw of each call
-    return {"values": np.asarray(values), "one": np.asarray(one, dtype=np.float64),
-            "next_draw": rng.standard_normal(3)}
 
 
 def _space_inputs(rng):
@@ -173,45 +118,18 @@ def _power_budget_inputs(rng):
     return inputs
 
 
-def _space(lib, inputs):
-    search = _module(lib, "search")
-    scales = ["log" if flag else "linear" for flag in inputs["is_log"]]
-    return {f"h{i}": search.Range(float(lo), float(hi), scale) for i, (lo, hi, scale) in
-            enumerate(zip(inputs["lows"], inputs["highs"], scales, strict=True))}
-
-
-def _as_table(configs, names):
-    return np.array([[float(c[n]) for n in names] for c in configs], dtype=np.float64)
-
-
-def _grid_run(lib, inputs):
-    space = _space(lib, inputs)
-    configs = _module(lib, "search").grid_search_configs(space, int(inputs["budget"]))
-    return {"configs": _as_table(configs, list(space)),
-            "names": np.array([[float(list(c) == list(space))] for c in configs])}
-
-
-def _random_run(lib, inputs):
-    space = _space(lib, inputs)
-    rng = np.random.default_rng(int(inputs["seed"]))
-    configs = _module(lib, "search").random_search_configs(space, int(inputs["budget"]), rng)
-    return {"configs": _as_table(configs, list(space)),
-            "names": np.array([[float(list(c) == list(space))] for c in configs]),
-            "next_draw": rng.standard_normal(3)}
-
-
 PROBES = [
-    Probe("test_update_ratio", "update_ratio", _ratio_inputs, _ratio_run),
-    Probe("test_update_ratio", "update_ratio_row_and_column", _ratio_edge_inputs, _ratio_run),
+    Probe("test_update_ratio", "update_ratio", _ratio_inputs, calls.ratio),
+    Probe("test_update_ratio", "update_ratio_row_and_column", _ratio_edge_inputs, calls.ratio),
     Probe("test_learning_rate_verdict", "learning_rate_verdict", _verdict_inputs,
-          _verdict_run),
+          calls.verdict),
     Probe("test_learning_rate_verdict", "learning_rate_verdict_short", _short_verdict_inputs,
-          _short_verdict_run),
+          calls.short_verdict),
     Probe("test_sample_log_uniform", "sample_log_uniform", _log_uniform_inputs,
-          _log_uniform_run),
-    Probe("test_grid_and_random", "grid_any_budget", _space_inputs, _grid_run),
-    Probe("test_grid_and_random", "grid_power_budget", _power_budget_inputs, _grid_run),
-    Probe("test_grid_and_random", "random_search", _space_inputs, _random_run),
+          calls.log_uniform),
+    Probe("test_grid_and_random", "grid_any_budget", _space_inputs, calls.grid_trials),
+    Probe("test_grid_and_random", "grid_power_budget", _power_budget_inputs, calls.grid_trials),
+    Probe("test_grid_and_random", "random_search", _space_inputs, calls.random_trials),
 ]
 
 
