@@ -187,16 +187,27 @@ class TrainingLoop:
                     self._busy, self.status = True, "training"
             if finished:
                 continue
-            with self._step_lock:
-                loss = self._one_step()
+            loss, failure = self._guarded_step()
             with self._cv:
-                if not np.isfinite(loss):
+                if failure:
+                    self._want_run, self.status = False, f"stopped by an error: {failure}"
+                elif not np.isfinite(loss):
                     self._want_run, self.status = False, "diverged (loss is not finite)"
                 elif self._target is not None and self.steps_done >= self._target:
                     self._want_run, self.status = False, "done"
                 stopping = not self._want_run
             # The last refresh before parking always happens, so a paused view is current.
             self._notify_listeners(force=stopping)
+
+    def _guarded_step(self) -> tuple[float, str]:
+        """One step on the training thread; an exception (e.g. a layer still to be
+        written) parks the thread with the error instead of ending it."""
+        try:
+            with self._step_lock:
+                return self._one_step(), ""
+        except Exception as err:
+            self.errors.append(traceback.format_exc())
+            return float("nan"), f"{type(err).__name__}: {err}"
 
     def start(self, steps=None) -> None:
         """Train on a background thread until paused, or for ``steps`` more steps."""
