@@ -50,7 +50,7 @@ class TrainingLoop:
     """Steps, history and thread control; ``Trainer`` adds views, snapshots and the dashboard."""
 
     def __init__(self, net, data, lr=1e-3, momentum=0.9, batch_size=20, weight_decay=1e-4,
-                 seed=0, eval_every=50, num_eval=500):
+                 seed=0, eval_every=50, num_eval=200):
         _check_data(data, net.input_shape)
         self.net, self.data = net, data
         self.settings = Settings(lr=lr, momentum=momentum, batch_size=batch_size,
@@ -237,6 +237,8 @@ class TrainingLoop:
             if self.status == "training":
                 self.status = "paused"
             self._cv.notify_all()
+            if threading.current_thread() is self._thread:
+                return  # called from a listener: the thread parks after it returns
             self._cv.wait_for(lambda: not self._busy, timeout=PAUSE_TIMEOUT_S)
 
     def stop(self) -> None:

@@ -189,3 +189,14 @@ def test_dashboard_saves_a_snapshot(trainer, tmp_path):
     assert "saved step 2" in board.message.value
     loaded = Trainer.load(tmp_path / "board.npz", trainer.data)
     assert np.array_equal(loaded.net.params["W1"], trainer.net.params["W1"])
+
+
+def test_a_listener_can_pause_the_training(trainer):
+    def stop_at_four(t):
+        if t.steps_done >= 4:
+            t.pause()
+
+    trainer.add_listener(stop_at_four, every_s=0.0)
+    trainer.start()
+    assert trainer.wait_until_paused(timeout=TIMEOUT)
+    assert trainer.steps_done == 4
