@@ -200,3 +200,25 @@ def test_a_listener_can_pause_the_training(trainer):
     trainer.start()
     assert trainer.wait_until_paused(timeout=TIMEOUT)
     assert trainer.steps_done == 4
+
+
+def test_colour_input_shows_colour_first_layer_filters(rng):
+    import io
+
+    from PIL import Image
+
+    from cs231n_lib.trainer import CIFAR10_DEMO
+    from cs231n_lib.trainer.views import example_trace, layer_images
+
+    X = rng.uniform(-1, 1, (6, 3, 32, 32))
+    y = rng.integers(0, 10, 6)
+    t = Trainer(Network(CIFAR10_DEMO, input_shape=(3, 32, 32)),
+                {"X_train": X, "y_train": y, "X_val": X, "y_val": y}, batch_size=2)
+    t.step(1)
+    pictures = layer_images(t, t.net.layers[0], example_trace(t, 0))
+    filters = Image.open(io.BytesIO(pictures["filters"].png))
+    assert filters.mode == "RGB" and filters.size == (pictures["filters"].width,
+                                                     pictures["filters"].height)
+    deeper = layer_images(t, t.net.layers[2], example_trace(t, 0))["filters"]
+    assert Image.open(io.BytesIO(deeper.png)).mode == "L"  # 16 input channels: grey tiles
+    t.summary().savefig(io.BytesIO(), format="png")
