@@ -148,6 +148,22 @@ def with_dashboard(data, dtype, steps: int) -> dict:
             "refresh_ms": 1e3 * (board.refresh_seconds - cost) / max(count, 1)}
 
 
+def matplotlib_figure_ms(data, repeats=3) -> float:
+    """Median time to draw the static summary figure with matplotlib and encode its PNG.
+
+    The live views avoid matplotlib; this is what one refresh would cost with it.
+    """
+    from cs231n_lib.trainer.summary import summary_figure
+
+    trainer = make_trainer(data, np.float64)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        summary_figure(trainer)._repr_png_()
+        times.append(1e3 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
 def run(rounds: int, cj_examples: int, steps: int) -> dict:
     data = random_data(0)
     keys = ("convnetjs", "float32", "float64", "float64 + dashboard", "convnetjs cpu",
@@ -176,6 +192,7 @@ def run(rounds: int, cj_examples: int, steps: int) -> dict:
                                 ("float64 cpu", "convnetjs cpu"),
                                 ("float64 + dashboard cpu", "convnetjs cpu"))}
     return {"samples": samples, "ratios": ratios,
+            "matplotlib_figure_ms": matplotlib_figure_ms(data),
             "median": {k: statistics.median(v) for k, v in samples.items()},
             "median_ratio": {k: statistics.median(v) for k, v in ratios.items()}}
 
@@ -204,7 +221,9 @@ def report(result: dict, args) -> tuple[str, bool]:
              f"| share of training time spent refreshing | {100 * m['refresh_share']:.1f}% | "
              f"< {100 * TARGET_REFRESH_SHARE:g}% | {'yes' if share_ok else 'NO'} |",
              f"| same, in CPU time | {100 * m['refresh_cpu_share']:.1f}% | - | - |",
-             f"| time per refresh | {m['refresh_ms']:.1f} ms | - | - |"]
+             f"| time per refresh | {m['refresh_ms']:.1f} ms | - | - |",
+             f"| for comparison: one matplotlib summary figure, drawn and encoded | "
+             f"{result['matplotlib_figure_ms']:.0f} ms | - | - |"]
     return "\n".join(rows), met_all
 
 

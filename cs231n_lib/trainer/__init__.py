@@ -32,14 +32,30 @@ Additions to the agreed interface (nothing removed or renamed):
   images' standard deviation) before entering the network.
 - ``Network`` takes ``reg`` (L2 weight decay used by ``loss``; the trainer
   passes its ``weight_decay`` instead) and has ``trace(X, y)`` and ``predict(X)``.
+- ``demo_layer_defs(input_shape)`` picks ``CIFAR10_DEMO`` (32x32 colour) or
+  ``DIGITS_DEMO`` (the embedded 8x8 digits) to match ``load_default()``'s data.
+- ``Trainer.replace_network(net)`` starts over with another network (the
+  dashboard's "rebuild" button, from its editable layer list).
+- A step that raises on the background thread (e.g. a layer still to be
+  written in a student's release) parks the thread; ``status`` says why and
+  ``errors`` holds the traceback.
 """
 
-from cs231n_lib.trainer.netspec import CIFAR10_DEMO, DIGITS_DEMO, LayerSpec, parse_layer_defs
+from cs231n_lib.trainer.netspec import (
+    CIFAR10_DEMO,
+    DIGITS_DEMO,
+    LayerSpec,
+    demo_layer_defs,
+    format_layer_defs,
+    parse_layer_defs,
+    read_layer_defs,
+)
 from cs231n_lib.trainer.network import Network, Trace
 from cs231n_lib.trainer.settings import Settings
 from cs231n_lib.trainer.stats import dead_fraction, saturated_fraction, update_to_weight_ratio
 from cs231n_lib.trainer.trainer import Trainer
 
 __all__ = ["CIFAR10_DEMO", "DIGITS_DEMO", "LayerSpec", "Network", "Settings", "Trace",
-           "Trainer", "dead_fraction", "parse_layer_defs", "saturated_fraction",
+           "Trainer", "dead_fraction", "demo_layer_defs", "format_layer_defs",
+           "parse_layer_defs", "read_layer_defs", "saturated_fraction",
            "update_to_weight_ratio"]

@@ -11,11 +11,13 @@ a few percent of training time (``benchmarks/bench_trainer.py`` measures it).
 
 from __future__ import annotations
 
+import html
 import os
 import threading
 import time
 
 from cs231n_lib.trainer import views
+from cs231n_lib.trainer.netspec import format_layer_defs, read_layer_defs
 
 __all__ = ["is_headless", "Dashboard", "REFRESH_S"]
 
@@ -79,7 +81,7 @@ class Dashboard:
         self._stream, self._thumbnails = 0, {}
         w = ipywidgets
         self.buttons = {name: w.Button(description=name, layout=w.Layout(width="80px"))
-                        for name in ("start", "pause", "step")}
+                        for name in ("start", "pause", "step", "rebuild", "save")}
         self.settings = _controls(w, trainer.settings)
         self.message = w.HTML()
         self.status, self.curves, self.stats = w.HTML(), w.HTML(), w.HTML()
@@ -92,8 +94,14 @@ class Dashboard:
         self.image_boxes = {name: w.VBox([w.HTML(f"<small>{name}</small>"), image])
                             for name, image in self.images.items()}
         self.histograms, self.predictions = w.HTML(), w.HTML()
+        self.layer_list = w.Textarea(value=format_layer_defs(trainer.net.layer_defs),
+                                     layout=w.Layout(width="640px", height="150px"))
+        self.path = w.Text(value="trainer.npz", description="snapshot",
+                           layout=w.Layout(width="260px"))
         self.widget = w.VBox([
-            w.HBox([*self.buttons.values(), self.message]),
+            w.HBox([*(self.buttons[b] for b in ("start", "pause", "step")), self.message]),
+            w.HBox([self.layer_list, w.VBox([self.buttons["rebuild"], self.path,
+                                             self.buttons["save"]])]),
             w.HBox(list(self.settings.values())), self.status, self.curves, self.stats,
             w.HBox([self.layer, self.example]), w.HBox(list(self.image_boxes.values())),
             self.histograms, w.HTML("<b>test images, top-3 predictions</b>"), self.predictions,
@@ -108,6 +116,8 @@ class Dashboard:
         self.buttons["start"].on_click(lambda _b: t.resume())
         self.buttons["pause"].on_click(lambda _b: (t.pause(), self.refresh()))
         self.buttons["step"].on_click(lambda _b: self._step())
+        self.buttons["rebuild"].on_click(lambda _b: self.rebuild())
+        self.buttons["save"].on_click(lambda _b: self._save())
         for name, control in self.settings.items():
             control.observe(lambda change, name=name: self._set(name, change["new"]),
                             names="value")
@@ -119,7 +129,41 @@ class Dashboard:
             setattr(self.trainer.settings, name, value)
             self.message.value = ""
         except (TypeError, ValueError) as err:
-            self.message.value = f'<span style="color:#d62728">{err}</span>'
+            self._report(str(err), error=True)
+
+    def _report(self, text, error=False) -> None:
+        color = "#d62728" if error else "#2ca02c"
+        self.message.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+
+    def rebuild(self) -> None:
+        """Build the network in the layer-list box and train it from scratch.
+
+        A list that does not fit the input leaves the current network in
+        place and shows why (``conv_output_size``'s explanation).
+        """
+        from cs231n_lib.trainer.network import Network
+
+        old = self.trainer.net
+        try:
+            net = Network(read_layer_defs(self.layer_list.value), input_shape=old.input_shape,
+                          num_classes=old.num_classes, dtype=old.dtype, seed=old.seed)
+        except (TypeError, ValueError) as err:
+            self._report(str(err), error=True)
+            return
+        self.trainer.replace_network(net)
+        names = [spec.name for spec in net.layers]
+        self.layer.options = names
+        self.layer.value = names[0]
+        self._report(f"rebuilt: {len(net.layers)} layers")
+        self.refresh()
+
+    def _save(self) -> None:
+        try:
+            path = self.trainer.save(self.path.value)
+        except (OSError, ValueError) as err:
+            self._report(str(err), error=True)
+            return
+        self._report(f"saved step {self.trainer.steps_done} to {path}")
 
     def _step(self) -> None:
         if not self.trainer.running:

@@ -50,7 +50,7 @@ class TrainingLoop:
     """Steps, history and thread control; ``Trainer`` adds views, snapshots and the dashboard."""
 
     def __init__(self, net, data, lr=1e-3, momentum=0.9, batch_size=20, weight_decay=1e-4,
-                 seed=0, eval_every=50, num_eval=500):
+                 seed=0, eval_every=50, num_eval=200):
         _check_data(data, net.input_shape)
         self.net, self.data = net, data
         self.settings = Settings(lr=lr, momentum=momentum, batch_size=batch_size,
@@ -187,16 +187,27 @@ class TrainingLoop:
                     self._busy, self.status = True, "training"
             if finished:
                 continue
-            with self._step_lock:
-                loss = self._one_step()
+            loss, failure = self._guarded_step()
             with self._cv:
-                if not np.isfinite(loss):
+                if failure:
+                    self._want_run, self.status = False, f"stopped by an error: {failure}"
+                elif not np.isfinite(loss):
                     self._want_run, self.status = False, "diverged (loss is not finite)"
                 elif self._target is not None and self.steps_done >= self._target:
                     self._want_run, self.status = False, "done"
                 stopping = not self._want_run
             # The last refresh before parking always happens, so a paused view is current.
             self._notify_listeners(force=stopping)
+
+    def _guarded_step(self) -> tuple[float, str]:
+        """One step on the training thread; an exception (e.g. a layer still to be
+        written) parks the thread with the error instead of ending it."""
+        try:
+            with self._step_lock:
+                return self._one_step(), ""
+        except Exception as err:
+            self.errors.append(traceback.format_exc())
+            return float("nan"), f"{type(err).__name__}: {err}"
 
     def start(self, steps=None) -> None:
         """Train on a background thread until paused, or for ``steps`` more steps."""
@@ -226,6 +237,8 @@ class TrainingLoop:
             if self.status == "training":
                 self.status = "paused"
             self._cv.notify_all()
+            if threading.current_thread() is self._thread:
+                return  # called from a listener: the thread parks after it returns
             self._cv.wait_for(lambda: not self._busy, timeout=PAUSE_TIMEOUT_S)
 
     def stop(self) -> None:

@@ -15,6 +15,7 @@ by the layer's index and definition.
 
 from __future__ import annotations
 
+import ast
 import copy
 import math
 from collections.abc import Mapping, Sequence
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 
 from cs231n_lib.shapes import conv_output_size
 
-__all__ = ["ACTIVATION_NAMES", "CIFAR10_DEMO", "DIGITS_DEMO", "LayerSpec", "parse_layer_defs"]
+__all__ = ["ACTIVATION_NAMES", "CIFAR10_DEMO", "DIGITS_DEMO", "LayerSpec", "parse_layer_defs",
+           "demo_layer_defs", "format_layer_defs", "read_layer_defs"]
 
 ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
 
@@ -178,3 +180,32 @@ def fan_in(spec: LayerSpec) -> int:
     if spec.kind == "conv":
         return spec.input_shape[0] * spec.options["size"] ** 2
     return math.prod(spec.input_shape)
+
+
+def demo_layer_defs(input_shape) -> list[dict]:
+    """``CIFAR10_DEMO`` for 32x32 colour input, ``DIGITS_DEMO`` for the 8x8 digits."""
+    shape = tuple(input_shape)
+    if shape[1:] == (32, 32):
+        return copy.deepcopy(CIFAR10_DEMO)
+    if shape[1:] == (8, 8):
+        return copy.deepcopy(DIGITS_DEMO)
+    raise ValueError(f"there is a demo network for (3, 32, 32) (CIFAR-10) and (1, 8, 8) "
+                     f"(digits) input; got {shape}. Write a layer list for it instead.")
+
+
+def format_layer_defs(layer_defs) -> str:
+    """The layer list as editable text: a Python list, one dict per line."""
+    return "[\n" + "".join(f"    {dict(d)!r},\n" for d in layer_defs) + "]"
+
+
+def read_layer_defs(text: str) -> list:
+    """Parse ``format_layer_defs``'s text back (Python literals only, nothing is run)."""
+    try:
+        defs = ast.literal_eval(text)
+    except (SyntaxError, ValueError) as err:
+        raise ValueError(f"the layer list is not a Python list of dicts ({err}); write it "
+                         "as [{'type': 'conv', 'filters': 16, 'size': 5, 'pad': 2}, ..., "
+                         "{'type': 'softmax'}].") from None
+    if not isinstance(defs, list):
+        raise ValueError(f"the layer list must be a list [...]; got a {type(defs).__name__}.")
+    return defs

@@ -38,6 +38,19 @@ class Trainer(TrainingLoop):
     of the training images) before they enter the network.
     """
 
+    def replace_network(self, net) -> None:
+        """Train ``net`` from now on, from scratch: step count, history and velocities reset."""
+        self.pause()
+        if net.input_shape != self.net.input_shape:
+            raise ValueError(f"the new network takes input {net.input_shape} but the data is "
+                             f"{self.net.input_shape}.")
+        with self._step_lock:
+            self.net = net
+            self.velocity = {name: None for name in net.params}
+            self.history = {key: [] for key in self.history}
+            self.steps_done, self.last_trace, self.last_params = 0, None, None
+            self.status = "ready"
+
     def run(self, steps=HEADLESS_STEPS):
         """Train ``steps`` steps on this thread, evaluate, and return the summary figure."""
         if self.running:

@@ -147,3 +147,78 @@ def test_dashboard_refreshes_while_training_and_on_pause(trainer):
     board.close()
     trainer.step(1)
     assert 'class="cs231n-step">5<' in board.status.value
+
+
+def test_an_error_in_a_step_parks_the_thread_with_the_message(trainer, monkeypatch):
+    def unwritten(*_args, **_kwargs):
+        raise NotImplementedError("conv_forward: your code here")
+
+    monkeypatch.setattr("cs231n_lib.fast_layers.conv_forward_fast", unwritten)
+    trainer.start()
+    assert trainer.wait_until_paused(timeout=TIMEOUT)
+    assert trainer.status == ("stopped by an error: NotImplementedError: "
+                              "conv_forward: your code here")
+    assert "NotImplementedError" in trainer.errors[-1]
+    trainer.pause()  # returns at once: no step is running
+    assert trainer.steps_done == 0
+
+
+def test_dashboard_rebuilds_from_the_edited_layer_list(trainer):
+    board = Dashboard(trainer)
+    trainer.step(2)
+    board.layer_list.value = board.layer_list.value.replace("'filters': 3", "'filters': 5")
+    board.buttons["rebuild"].click()
+    assert trainer.net.params["W1"].shape == (5, 1, 3, 3)
+    assert trainer.steps_done == 0 and trainer.history["loss"] == []
+    trainer.step(1)
+    assert trainer.history["step"] == [1]
+
+    board.layer_list.value = board.layer_list.value.replace("'pad': 1", "'pad': 0") \
+        .replace("'size': 3", "'size': 4")
+    board.buttons["rebuild"].click()
+    # conv1 now gives 3x3 maps, which 2x2 pooling cannot tile
+    assert "does not tile" in board.message.value and "layer 1" in board.message.value
+    assert trainer.net.params["W1"].shape == (5, 1, 3, 3)  # the old network stays
+
+
+def test_dashboard_saves_a_snapshot(trainer, tmp_path):
+    board = Dashboard(trainer)
+    trainer.step(2)
+    board.path.value = str(tmp_path / "board.npz")
+    board.buttons["save"].click()
+    assert "saved step 2" in board.message.value
+    loaded = Trainer.load(tmp_path / "board.npz", trainer.data)
+    assert np.array_equal(loaded.net.params["W1"], trainer.net.params["W1"])
+
+
+def test_a_listener_can_pause_the_training(trainer):
+    def stop_at_four(t):
+        if t.steps_done >= 4:
+            t.pause()
+
+    trainer.add_listener(stop_at_four, every_s=0.0)
+    trainer.start()
+    assert trainer.wait_until_paused(timeout=TIMEOUT)
+    assert trainer.steps_done == 4
+
+
+def test_colour_input_shows_colour_first_layer_filters(rng):
+    import io
+
+    from PIL import Image
+
+    from cs231n_lib.trainer import CIFAR10_DEMO
+    from cs231n_lib.trainer.views import example_trace, layer_images
+
+    X = rng.uniform(-1, 1, (6, 3, 32, 32))
+    y = rng.integers(0, 10, 6)
+    t = Trainer(Network(CIFAR10_DEMO, input_shape=(3, 32, 32)),
+                {"X_train": X, "y_train": y, "X_val": X, "y_val": y}, batch_size=2)
+    t.step(1)
+    pictures = layer_images(t, t.net.layers[0], example_trace(t, 0))
+    filters = Image.open(io.BytesIO(pictures["filters"].png))
+    assert filters.mode == "RGB" and filters.size == (pictures["filters"].width,
+                                                     pictures["filters"].height)
+    deeper = layer_images(t, t.net.layers[2], example_trace(t, 0))["filters"]
+    assert Image.open(io.BytesIO(deeper.png)).mode == "L"  # 16 input channels: grey tiles
+    t.summary().savefig(io.BytesIO(), format="png")

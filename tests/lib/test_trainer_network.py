@@ -205,3 +205,12 @@ def test_snapshot_needs_no_pickle(rng, tmp_path):
         assert all(archive[key].dtype != object for key in archive.files)
     with pytest.raises(ValueError, match=r"\.npz"):
         trainer.save(tmp_path / "snap.pkl")
+
+
+def test_layer_list_text_round_trips_and_refuses_code():
+    from cs231n_lib.trainer.netspec import demo_layer_defs, format_layer_defs, read_layer_defs
+
+    assert read_layer_defs(format_layer_defs(CIFAR10_DEMO)) == CIFAR10_DEMO
+    assert demo_layer_defs((1, 8, 8)) == DIGITS_DEMO
+    with pytest.raises(ValueError, match="not a Python list of dicts"):
+        read_layer_defs("[__import__('os').getcwd()]")
