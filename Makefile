@@ -54,6 +54,7 @@ bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_layers.py
 	$(PY) benchmarks/bench_notebooks.py
 	$(PY) benchmarks/bench_grading.py
+	$(PY) benchmarks/bench_trainer.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check cs231n_lib autograder tests benchmarks tools
