@@ -255,14 +255,18 @@ for _text in _leaks.values():
 """
 
 SETSID_HOG = """import os, time
-_end = time.monotonic() + 20
+_end = time.monotonic() + 15
+_hogs = []
 for _ in range(6):
-    if os.fork() == 0:
+    _pid = os.fork()
+    if _pid == 0:
         os.setsid()
         while time.monotonic() < _end:
             pass
         os._exit(0)
-time.sleep(1)
+    _hogs.append(_pid)
+for _pid in _hogs:
+    os.waitpid(_pid, 0)
 """
 
 
