@@ -1,10 +1,4 @@
-"""What the sandbox runs for the training probes: calls into a copy of ``cs231n_lib``.
-
-Each function takes the library copy and the inputs the trusted side drew,
-and returns plain arrays. This file is the only part of the probes that
-enters the sandbox, so it holds no expected values, tolerances or answers
-(those live in ``judge.py``), and imports only the standard library and numpy.
-"""
+"""The training probes' sandbox side (see ``autograder.grading.probes``): calls only."""
 
 from __future__ import annotations
 
@@ -13,8 +7,7 @@ import importlib
 import numpy as np
 
 
-def submodule(lib, name):
-    """Submodule ``name`` of the library copy ``lib`` (the student's or the reference)."""
+def submodule(lib, name):  # the student's copy or the reference, whichever lib is
     return importlib.import_module(f"{lib.__name__}.{name}")
 
 
