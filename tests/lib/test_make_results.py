@@ -20,12 +20,15 @@ def test_make_results_writes_every_claim_and_figure(tmp_path):
     page = (tmp_path / "results.md").read_text()
     claims = ["Initialisation and depth", "Saturated units kill the gradient",
               "ReLU converges faster than tanh", "Dead ReLUs", "Batch normalisation",
-              "Zero-centred data", "Overfit a small dataset first"]
+              "Zero-centred data", "Overfit a small dataset first",
+              "Random search beats grid search", "Fine-tuning pretrained weights",
+              "Update-to-weight ratio"]
     table = page.split("\n## ")[0]
     for number, claim in enumerate(claims, start=1):
         assert f"| {number}. {claim} |" in table             # one row per claim
         assert f"\n## {number}. {claim}\n" in page            # and a section
     assert "Krizhevsky et al. 2012" in page and "Ioffe & Szegedy 2015" in page
+    assert "Bergstra & Bengio 2012" in page
 
     linked = re.findall(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", page)
     assert len(linked) >= len(claims)
