@@ -48,10 +48,6 @@ class Formgrader:
         params = urllib.parse.urlencode(query)
         return f"{self.url}formgrader/{path}" + (f"?{params}" if params else "")
 
-    def submission_url(self, submission_id: str, index: int = 0) -> str:
-        """The manual-grading page of one submitted notebook (``index``: its place in the list)."""
-        return self.page_url(f"submissions/{submission_id}/", index=str(index))
-
     def log_in(self, page: Page, next_url: str) -> None:
         """Log in through the server's login page with the token, as an instructor does.
 

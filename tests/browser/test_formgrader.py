@@ -198,7 +198,8 @@ def _grade_by_hand(page: Page, formgrader: Formgrader, errors: list[str]) -> Han
     before = submission_rows(page)
     row = page.locator("tbody#main-table tr").filter(
         has=page.locator("a.name-shown", has_text=GRADED_BY_HAND))
-    row.locator("a.name-hidden").click()
+    with page.expect_navigation():
+        row.locator("a.name-hidden").click()  # "Submission #n": names are hidden by default
     wait_for_grading_page(page)
     score = page.locator(f"input.score#{WRITTEN_ID}")
     comment = page.locator(f"textarea#{WRITTEN_ID}-comment")
