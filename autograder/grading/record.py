@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from autograder.course import SKIPPED_NAMES, GradeCell, grade_cells
+from autograder.course import SKIPPED_NAMES, GradeCell, grade_cells, nbgrader_meta
 from autograder.untrusted import digest_tree, read_text
 
 RECORDS = "grading"
@@ -139,10 +139,11 @@ def assignment_notebooks(course: str | os.PathLike, assignment: str) -> dict[str
 
 
 def solution_cells(notebook: Mapping) -> list[str]:
-    return [cell["metadata"]["nbgrader"]["grade_id"] for cell in notebook.get("cells", [])
-            if cell.get("metadata", {}).get("nbgrader", {}).get("solution")
-            and not cell["metadata"]["nbgrader"].get("grade")
-            and cell["metadata"]["nbgrader"].get("grade_id")]
+    """Every cell the student writes in (``solution: true``), graded or not: as in
+    nbgrader, a written answer is both a grade cell and a solution cell, and its
+    comment row hangs on the solution cell."""
+    return [nbgrader_meta(cell)["grade_id"] for cell in notebook.get("cells", [])
+            if nbgrader_meta(cell).get("solution") and nbgrader_meta(cell).get("grade_id")]
 
 
 def result_notebooks(result: Mapping) -> dict[str, Any]:

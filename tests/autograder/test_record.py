@@ -80,6 +80,18 @@ def test_new_gradebook_is_created(tmp_path):
         assert gb.find_submission(ASSIGNMENT, "alice").score == 5.0
 
 
+def test_a_written_answer_has_a_comment_row_for_formgrader(tmp_path):
+    """A written answer is a grade cell and a solution cell at once: formgrader
+    saves the grader's comment on the solution cell's row."""
+    course = make_course(tmp_path, gradebook=False)
+    with Recorder(course) as rec:
+        rec.record(_result(course, "alice"))
+    with Gradebook(gradebook_url(course)) as gb:
+        comment = gb.find_comment("why_router", ASSIGNMENT, ASSIGNMENT, "alice")
+        assert comment.manual_comment is None
+        assert gb.find_comment("answer_double", ASSIGNMENT, ASSIGNMENT, "alice")
+
+
 def test_existing_nbgrader_structure_is_used_not_changed(tmp_path):
     course = make_course(tmp_path)
     with Gradebook(gradebook_url(course)) as gb:
