@@ -1,0 +1,291 @@
+"""Typical mistakes of the backprop assignment: gradient checking, ``Value``, gates, affine."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.diagnosis.catalogue import Mutant
+from cs231n_lib import gradient_check as _gc
+
+# ------------------------------------------------------------ gradient checking
+
+
+def numgrad_one_sided(f, x, verbose=True, h=1e-5):
+    x = _gc._require_float64("x", x)
+    f = _gc._scalar_valued(f)
+    grad = np.zeros_like(x)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        base = f(x)
+        x[ix] = old + h
+        grad[ix] = (f(x) - base) / h
+        x[ix] = old
+    return grad
+
+
+def numgrad_array_not_restored(f, x, df, h=1e-5):
+    x = _gc._require_float64("x", x)
+    df = np.asarray(df)
+    grad = np.zeros_like(x)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old + h
+        plus = np.array(f(x), dtype=np.float64)
+        x[ix] = old - h
+        minus = np.array(f(x), dtype=np.float64)
+        grad[ix] = np.sum((plus - minus) * df) / (2 * h)
+    return grad
+
+
+def numgrad_array_no_copy(f, x, df, h=1e-5):
+    x = _gc._require_float64("x", x)
+    df = np.asarray(df)
+    grad = np.zeros_like(x)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old + h
+        plus = f(x)
+        x[ix] = old - h
+        minus = f(x)
+        x[ix] = old
+        grad[ix] = np.sum((plus - minus) * df) / (2 * h)
+    return grad
+
+
+# --------------------------------------------------------------------- Value
+# Each replacement builds nodes of the copy's own class (type(self)).
+
+
+def _other(self, other):
+    return other if isinstance(other, type(self)) else type(self)(other)
+
+
+def mul_no_upstream(self, other):
+    other = _other(self, other)
+    out = type(self)(self.data * other.data, (self, other), "*")
+
+    def _backward():
+        self.grad += other.data
+        other.grad += self.data
+
+    out._backward = _backward
+    return out
+
+
+def mul_overwrite(self, other):
+    other = _other(self, other)
+    out = type(self)(self.data * other.data, (self, other), "*")
+
+    def _backward():
+        self.grad = other.data * out.grad
+        other.grad = self.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def mul_not_switched(self, other):
+    other = _other(self, other)
+    out = type(self)(self.data * other.data, (self, other), "*")
+
+    def _backward():
+        self.grad += self.data * out.grad
+        other.grad += other.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def add_overwrite(self, other):
+    other = _other(self, other)
+    out = type(self)(self.data + other.data, (self, other), "+")
+
+    def _backward():
+        self.grad = out.grad
+        other.grad = out.grad
+
+    out._backward = _backward
+    return out
+
+
+def sub_sign(self, other):
+    other = _other(self, other)
+    out = type(self)(self.data - other.data, (self, other), "-")
+
+    def _backward():
+        self.grad += out.grad
+        other.grad += out.grad
+
+    out._backward = _backward
+    return out
+
+
+def _unary(self, value, op, local):
+    out = type(self)(value, (self,), op)
+
+    def _backward():
+        self.grad += local(out) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def tanh_of_input(self):
+    return _unary(self, float(np.tanh(self.data)), "tanh", lambda out: 1.0 - self.data ** 2)
+
+
+def sigmoid_of_input(self):
+    s = 1.0 / (1.0 + np.exp(-self.data))
+    return _unary(self, float(s), "sigmoid", lambda out: self.data * (1.0 - self.data))
+
+
+def sigmoid_no_upstream(self):
+    s = float(1.0 / (1.0 + np.exp(-self.data)))
+    out = type(self)(s, (self,), "sigmoid")
+
+    def _backward():
+        self.grad += out.data * (1.0 - out.data)
+
+    out._backward = _backward
+    return out
+
+
+def max_ties_both(self, other):
+    other = _other(self, other)
+    out = type(self)(max(self.data, other.data), (self, other), "max")
+
+    def _backward():
+        self.grad += (self.data >= other.data) * out.grad
+        other.grad += (other.data >= self.data) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+# -------------------------------------------------------------- staged gates
+
+
+def max_gate_ties_both(dout, cache):
+    x, y = cache
+    return (x >= y) * dout, (y >= x) * dout
+
+
+def mul_gate_not_switched(dout, cache):
+    x, y = cache
+    return x * dout, y * dout
+
+
+def mul_gate_no_upstream(dout, cache):
+    x, y = cache
+    return y * np.ones_like(dout), x * np.ones_like(dout)
+
+
+# ------------------------------------------------------------------- affine
+
+
+def affine_dw_transposed(dout, cache):
+    x, w, b = cache
+    rows = x.reshape(x.shape[0], -1)
+    return (dout @ w.T).reshape(x.shape), dout.T @ rows, dout.sum(axis=0)
+
+
+def affine_db_not_summed(dout, cache):
+    x, w, b = cache
+    rows = x.reshape(x.shape[0], -1)
+    return (dout @ w.T).reshape(x.shape), rows.T @ dout, dout.copy()
+
+
+def affine_dw_over_n(dout, cache):
+    x, w, b = cache
+    rows = x.reshape(x.shape[0], -1)
+    return (dout @ w.T).reshape(x.shape), rows.T @ dout / x.shape[0], dout.sum(axis=0)
+
+
+def affine_db_mean(dout, cache):
+    x, w, b = cache
+    rows = x.reshape(x.shape[0], -1)
+    return (dout @ w.T).reshape(x.shape), rows.T @ dout, dout.mean(axis=0)
+
+
+def affine_no_upstream(dout, cache):
+    x, w, b = cache
+    rows = x.reshape(x.shape[0], -1)
+    ones = np.ones_like(dout)
+    return (ones @ w.T).reshape(x.shape), rows.T @ ones, ones.sum(axis=0)
+
+
+_NUMGRAD = "test_numerical_gradient"
+_VALUE = "test_value_backward"
+_GATES = "test_staged_gates"
+_AFFINE_B = "test_affine_backward"
+_GC = "gradient_check.py"
+_GRAPH = "graph.py, class Value"
+
+MUTANTS = [
+    Mutant("numgrad-one-sided", "gradient_check", "eval_numerical_gradient", numgrad_one_sided,
+           f"eval_numerical_gradient ({_GC}) looks like a one-sided difference: its error is "
+           "O(h), far above a centred difference's O(h^2).",
+           _NUMGRAD),
+    Mutant("numgrad-not-restored", "gradient_check", "eval_numerical_gradient_array",
+           numgrad_array_not_restored,
+           f"eval_numerical_gradient_array ({_GC}) leaves x changed after perturbing it: every "
+           "entry must get its exact old value back (also when f raises).", _NUMGRAD),
+    Mutant("fanout-overwrite", "gradient_check", "eval_numerical_gradient_array",
+           numgrad_array_no_copy,
+           f"eval_numerical_gradient_array ({_GC}) keeps f(x + h) without copying it: when f "
+           "returns the same buffer each time, f(x - h) overwrites it and the difference is 0.",
+           _NUMGRAD, "buffer"),
+    Mutant("missing-upstream", "graph", "Value.__mul__", mul_no_upstream,
+           f"Value.__mul__ ({_GRAPH}): the local gradients are not multiplied by out.grad, "
+           "the upstream gradient (invisible when it is 1, at the graph's output).", _VALUE),
+    Mutant("fanout-overwrite", "graph", "Value.__mul__", mul_overwrite,
+           f"Value.__mul__ ({_GRAPH}) assigns the inputs' gradients instead of adding to "
+           "them: a value used by several gates (or twice by one) keeps only the last one.",
+           _VALUE),
+    Mutant("transposed", "graph", "Value.__mul__", mul_not_switched,
+           f"Value.__mul__ ({_GRAPH}) gives each input its own value times the upstream "
+           "gradient; the mul gate is a switcher: each input gets the *other* input's value.",
+           _VALUE),
+    Mutant("fanout-overwrite", "graph", "Value.__add__", add_overwrite,
+           f"Value.__add__ ({_GRAPH}) assigns the inputs' gradients instead of adding to "
+           "them: a value used by several gates keeps only the last one.", _VALUE),
+    Mutant("sign", "graph", "Value.__sub__", sub_sign,
+           f"Value.__sub__ ({_GRAPH}): the gradient of the subtracted input has the wrong "
+           "sign (the local gradient of a - b with respect to b is -1).", _VALUE),
+    Mutant("derivative-of-input", "graph", "Value.tanh", tanh_of_input,
+           f"Value.tanh ({_GRAPH}): the local gradient is written with the input x where "
+           "the output tanh(x) (out.data) belongs.", _VALUE),
+    Mutant("derivative-of-input", "graph", "Value.sigmoid", sigmoid_of_input,
+           f"Value.sigmoid ({_GRAPH}): the local gradient is written with the input x where "
+           "the output s(x) (out.data) belongs.", _VALUE),
+    Mutant("missing-upstream", "graph", "Value.sigmoid", sigmoid_no_upstream,
+           f"Value.sigmoid ({_GRAPH}): the local gradient s (1 - s) is not multiplied by "
+           "out.grad, the upstream gradient.", _VALUE),
+    Mutant("pool-ties", "graph", "Value.max", max_ties_both,
+           f"Value.max ({_GRAPH}) sends the gradient to both inputs when they are equal; on "
+           "a tie only self (the first input) should get it.", _VALUE),
+    Mutant("pool-ties", "graph", "max_gate_backward", max_gate_ties_both,
+           "max_gate_backward (graph.py) sends dout to both inputs where they are equal; on a "
+           "tie only x should get it.", _GATES),
+    Mutant("transposed", "graph", "mul_gate_backward", mul_gate_not_switched,
+           "mul_gate_backward (graph.py) gives each input its own value times dout; the mul "
+           "gate switches: dx uses y and dy uses x.", _GATES),
+    Mutant("missing-upstream", "graph", "mul_gate_backward", mul_gate_no_upstream,
+           "mul_gate_backward (graph.py) does not multiply by dout, the upstream gradient.",
+           _GATES),
+    Mutant("transposed", "affine", "affine_backward", affine_dw_transposed,
+           "affine_backward (affine.py): dw comes out transposed, (M, D) instead of (D, M): "
+           "the two factors of its matrix product are in the wrong order.", _AFFINE_B),
+    Mutant("bias-not-summed", "affine", "affine_backward", affine_db_not_summed,
+           "affine_backward (affine.py): db keeps one row per sample; b is shared by the "
+           "whole batch, so its gradient sums over the batch axis.", _AFFINE_B),
+    Mutant("scale-1/N", "affine", "affine_backward", affine_dw_over_n,
+           "affine_backward (affine.py): dw is the right dw divided by N; the loss already "
+           "averages over the batch, so the backward pass divides by nothing.", _AFFINE_B),
+    Mutant("scale-1/N", "affine", "affine_backward", affine_db_mean,
+           "affine_backward (affine.py): db is the batch mean of dout; b's gradient is the "
+           "sum over the batch (no 1/N).", _AFFINE_B, "db"),
+    Mutant("missing-upstream", "affine", "affine_backward", affine_no_upstream,
+           "affine_backward (affine.py) does not use dout, the upstream gradient: every "
+           "gradient is a product with it.", _AFFINE_B),
+]
