@@ -35,6 +35,7 @@ CLASSES = {
     "pad-not-cropped": "padding's gradient not cropped (or cropped wrong)",
     "pool-ties": "max routes the gradient to every tie",
     "pool-wrong-cell": "max routes the gradient to the wrong cell",
+    "max-routing": "max sends the gradient to every input instead of the winner",
     "fanout-overwrite": "gradient assigned (=) instead of accumulated (+=)",
     "shared-param-not-summed": "shared parameter's gradient not summed over the shared axes",
     "elu-negative": "ELU's negative branch",

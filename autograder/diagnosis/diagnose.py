@@ -29,6 +29,9 @@ from autograder.grading.reference import REFERENCE_LOCK, draw_inputs
 
 #: The student's outputs "are" a mutant's when every one agrees this closely.
 MATCH_TOL = 1e-6
+#: An output closer than this to the right one is a matter of precision, not of
+#: structure: no relation is looked for in it.
+NEAR_MISS = 1e-3
 
 
 @dataclass(frozen=True)
@@ -153,10 +156,10 @@ def _ratio_diagnosis(key: str, c: float, inputs: Mapping) -> tuple[str, str]:
     if fan is not None and not _close(fan, 1.0) and _close(c, fan):
         return "init-fan-out", (f"your {key} is the right {key} times sqrt(fan_in / fan_out) "
                                 f"= {c:.4g}: it is scaled by fan_out where fan_in belongs.")
-    if fan is not None and (_close(c, 2 ** -0.5) or _close(c, 2 ** 0.5)):
-        return "init-no-2", (f"your {key} is the right {key} times {c:.4g} = sqrt(2)^"
-                             f"{'-1' if c < 1 else '1'}: the factor 2 of He's variance is "
-                             "missing or misplaced.")
+    if fan is not None and any(_close(c, v) for v in (2 ** -0.5, 2 ** 0.5, 0.5, 2.0)):
+        return "init-no-2", (f"your {key} is the right {key} times {c:.4g}: the factor 2 of "
+                             "He's variance is missing or misplaced (it multiplies the "
+                             "variance, so the standard deviation by sqrt(2)).")
     for name, n in sizes.items():
         if _close(c, n) or _close(c, 1.0 / n):
             how = f"times {name}" if c > 1 else f"divided by {name}"
@@ -169,6 +172,8 @@ def _ratio_diagnosis(key: str, c: float, inputs: Mapping) -> tuple[str, str]:
 def relation_diagnosis(key: str, s, r, inputs: Mapping, evidence: dict,
                        tol: float = MATCH_TOL) -> Diagnosis | None:
     """A diagnosis from a relation between the student's ``s`` and the right ``r``."""
+    if relations.rel_error(s, r) < NEAR_MISS:
+        return None
     found = relations.find_relation(s, r, tol)
     if found is None:
         return None

@@ -116,9 +116,10 @@ def zeros(s, r) -> Relation | None:
 
 
 def border_only(s, r, tol: float = AGREE) -> Relation | None:
-    """``s`` agrees with ``r`` away from the border of the last two axes but not on it."""
+    """``s`` agrees with ``r`` away from the border of an image's last two axes
+    (``(N, C, H, W)``, H and W at least 3) but not on it."""
     s, r = np.asarray(s, dtype=np.float64), np.asarray(r, dtype=np.float64)
-    if s.shape != r.shape or r.ndim < 2 or min(r.shape[-2:]) < 3:
+    if s.shape != r.shape or r.ndim != 4 or min(r.shape[-2:]) < 3:
         return None
     inner = (..., slice(1, -1), slice(1, -1))
     if agree(s[inner], r[inner], tol) and not agree(s, r, tol):

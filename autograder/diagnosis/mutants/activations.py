@@ -40,6 +40,11 @@ def leaky_mask_inverted(dout, cache):
     return dout * np.where(x > 0, alpha, 1.0)
 
 
+def leaky_mask_inverted_strict(dout, cache):
+    x, alpha = cache
+    return dout * np.where(x < 0, 1.0, alpha)
+
+
 def leaky_no_upstream(dout, cache):
     x, alpha = cache
     return np.where(x > 0, 1.0, alpha) + 0.0 * dout
@@ -139,6 +144,9 @@ MUTANTS = [
     Mutant("mask-inverted", "activations", "leaky_relu_backward", leaky_mask_inverted,
            f"leaky_relu_backward ({_A}) uses slope alpha for positive inputs and 1 for "
            "negative ones: the mask is on the wrong side.", "test_leaky_relu"),
+    Mutant("mask-inverted", "activations", "leaky_relu_backward", leaky_mask_inverted_strict,
+           f"leaky_relu_backward ({_A}) uses slope 1 for negative inputs and alpha for the "
+           "others: the mask is on the wrong side.", "test_leaky_relu", "strict"),
     Mutant("missing-upstream", "activations", "leaky_relu_backward", leaky_no_upstream,
            f"leaky_relu_backward ({_A}) returns the local slope without multiplying it by "
            "dout, the upstream gradient.", "test_leaky_relu"),
@@ -162,7 +170,7 @@ MUTANTS = [
     Mutant("mask-boundary", "activations", "elu_backward", elu_mask_boundary,
            f"elu_backward ({_A}): at x == 0 exactly the slope should come from the left "
            "branch, as in the forward pass's x > 0 test; check > against >=.", "test_elu"),
-    Mutant("pool-ties", "activations", "maxout_backward", maxout_every_piece,
+    Mutant("max-routing", "activations", "maxout_backward", maxout_every_piece,
            f"maxout_backward ({_A}) sends each unit's gradient to all of its pieces; only "
            "the piece that won the max (the cached winner) gets it.", "test_maxout"),
     Mutant("bias-not-summed", "activations", "maxout_backward", maxout_db_not_summed,

@@ -107,6 +107,13 @@ def spatial_no_transpose(x, gamma, beta, bn_param):
     return out.reshape(n, c, h, w), cache
 
 
+def spatial_not_transposed_back(x, gamma, beta, bn_param):
+    n, c, h, w = x.shape
+    rows = x.transpose(0, 2, 3, 1).reshape(n * h * w, c)
+    out, cache = _bn.batchnorm_forward(rows, gamma, beta, bn_param)
+    return out.reshape(n, c, h, w), cache
+
+
 def spatial_backward_no_transpose(dout, cache):
     n, c, h, w = dout.shape
     dx, dgamma, dbeta = _bn.batchnorm_backward_alt(dout.reshape(n * h * w, c), cache)
@@ -157,6 +164,10 @@ MUTANTS = [
     Mutant("layout", "batchnorm", "spatial_batchnorm_forward", spatial_no_transpose,
            f"spatial_batchnorm_forward ({_B}) reshapes (N, C, H, W) to rows without moving "
            "the channels last first, so a row mixes channels.", "test_spatial_batchnorm_forward"),
+    Mutant("layout", "batchnorm", "spatial_batchnorm_forward", spatial_not_transposed_back,
+           f"spatial_batchnorm_forward ({_B}) moves the channels last on the way in but "
+           "only reshapes on the way out: the rows must be turned back to (N, H, W, C) and "
+           "the channels moved back to axis 1.", "test_spatial_batchnorm_forward", "out"),
     Mutant("layout", "batchnorm", "spatial_batchnorm_backward", spatial_backward_no_transpose,
            f"spatial_batchnorm_backward ({_B}) reshapes dout without moving the channels "
            "last first, so a row mixes channels.", "test_spatial_batchnorm_backward"),

@@ -35,6 +35,9 @@ def _conv_backward(dout, cache, *, step=None, accumulate=True, crop="centre", db
         dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
     elif crop == "corner":
         dx = dx_pad[:, :, :H, :W]
+    elif crop == "negative":
+        # a slice that ends at -pad is empty when pad is 0
+        dx = dx_pad[:, :, pad:-pad, pad:-pad]
     else:
         dx = dx_pad
     return dx.copy(), dw, dout.sum(axis=db_axes)
@@ -50,6 +53,10 @@ def conv_overwrite(dout, cache):
 
 def conv_crop_corner(dout, cache):
     return _conv_backward(dout, cache, crop="corner")
+
+
+def conv_crop_negative(dout, cache):
+    return _conv_backward(dout, cache, crop="negative")
 
 
 def conv_not_cropped(dout, cache):
@@ -112,10 +119,11 @@ def _last_max(window):
 
 
 def _transposed_index(window):
-    """argmax of the flattened window unravelled with the window's sides swapped."""
+    """argmax of the flattened window unravelled with the window's sides swapped
+    (kept inside the window)."""
     n, c, ph, pw = window.shape
     index = window.reshape(n, c, ph * pw).argmax(axis=2)
-    col, row = np.unravel_index(index, (pw, ph))
+    row, col = np.unravel_index(index, (pw, ph))
     mask = np.zeros_like(window)
     ns, cs = np.ogrid[:n, :c]
     mask[ns, cs, np.minimum(row, ph - 1), np.minimum(col, pw - 1)] = 1.0
@@ -157,6 +165,9 @@ MUTANTS = [
     Mutant("pad-not-cropped", "conv", "conv_backward_naive", conv_crop_corner,
            f"{_C}: dx is cut from the wrong part of the padded gradient: drop `pad` rows and "
            "columns on every side, not only at the end.", _CB, "corner"),
+    Mutant("pad-not-cropped", "conv", "conv_backward_naive", conv_crop_negative,
+           f"{_C}: dx is cut from the padded gradient with slices that end at -pad; with "
+           "pad = 0 such a slice is empty. Cut from pad to pad + H (and W).", _CB, "negative"),
     Mutant("pad-not-cropped", "conv", "conv_backward_naive", conv_not_cropped,
            f"{_C}: dx still has the padding's rows and columns; the padding is not part of "
            "x, so its gradient is dropped.", _CB),
