@@ -81,13 +81,16 @@ def _prelu_scalar_inputs(rng):
 
 
 def _prelu_feature_inputs(rng):
-    n, d = int(rng.integers(1, 6)), int(rng.integers(1, 6))
-    return {"x": _away_from_zero(rng, (n, d)), "dout": rng.standard_normal((n, d)),
-            "alpha": rng.uniform(-0.5, 0.5, d)}
+    n, d = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+    x, alpha = _away_from_zero(rng, (n, d)), rng.uniform(-0.5, 0.5, d)
+    # a negative slope met by a negative input: there the output is positive, so a mask
+    # taken from the output's sign instead of the input's shows
+    alpha[0], x[0, 0] = -abs(alpha[0]), -abs(x[0, 0])
+    return {"x": x, "dout": rng.standard_normal((n, d)), "alpha": alpha}
 
 
 def _prelu_channel_inputs(rng):
-    shape = (int(rng.integers(1, 4)), int(rng.integers(1, 4)), 3, int(rng.integers(2, 5)))
+    shape = (int(rng.integers(2, 4)), int(rng.integers(2, 4)), 3, int(rng.integers(2, 5)))
     return {"x": _away_from_zero(rng, shape), "dout": rng.standard_normal(shape),
             "alpha": rng.uniform(-0.5, 0.5, shape[1])}
 

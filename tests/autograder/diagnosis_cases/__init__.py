@@ -8,7 +8,10 @@ module per assignment; ``ALL_CASES`` gathers them.
 
 from __future__ import annotations
 
-from . import activations, backprop, batchnorm, conv, initialization
+from . import activations, backprop, batchnorm, conv, held_out, initialization
 
-ALL_CASES = (backprop.CASES + conv.CASES + activations.CASES + initialization.CASES
-             + batchnorm.CASES)
+#: Cases the catalogue was tuned on (after their first run), then the held-out ones.
+TUNED_CASES = (backprop.CASES + conv.CASES + activations.CASES + initialization.CASES
+               + batchnorm.CASES)
+HELD_OUT_CASES = held_out.CASES
+ALL_CASES = TUNED_CASES + HELD_OUT_CASES
