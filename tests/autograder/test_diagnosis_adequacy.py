@@ -15,14 +15,16 @@ from autograder.diagnosis.catalogue import ASSIGNMENTS
 
 SEEDS = range(200)
 
-# Mistakes that no input can expose in the current probe *calls*: these gates
+# Mistakes that no input can expose in the current probe *calls*. The Value gates
 # only ever receive an upstream gradient of 1, or are the first to reach a value
-# used twice, in the graphs of backprop/calls.py. They need a new call (every
-# Value gate alone with an upstream gradient other than 1 and its input used
-# twice), not other inputs. Remove an entry when a probe catches it: the
-# assertion below then fails until it is gone.
+# used twice, in the graphs of backprop/calls.py: they need a new call (every
+# gate alone with an upstream gradient other than 1 and its input used twice).
+# An inexact restore of x changes its last bits, which no probe with rtol 1e-6
+# sees: it needs a probe of x_after with rtol 0. Remove an entry when a probe
+# catches it: the assertion below then fails until it is gone.
 KNOWN_GAPS = {
-    "backprop": {"graph.Value.relu:missing-upstream", "graph.Value.max:fanout-overwrite",
+    "backprop": {"gradient_check.eval_numerical_gradient_array:numgrad-not-restored:inexact",
+                 "graph.Value.relu:missing-upstream", "graph.Value.max:fanout-overwrite",
                  "graph.Value.exp:fanout-overwrite", "graph.Value.tanh:fanout-overwrite",
                  "graph.Value.sigmoid:fanout-overwrite", "graph.Value.relu:fanout-overwrite"},
 }

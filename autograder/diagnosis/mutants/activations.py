@@ -51,16 +51,15 @@ def leaky_no_upstream(dout, cache):
 
 
 def _prelu_dalpha(x, dout, scalar, sum_axes):
+    """dalpha summed over ``sum_axes`` only (a scalar alpha: not summed at all)."""
     full = dout * np.where(x <= 0, x, 0.0)
-    if scalar:
-        return np.float64(full.sum()) if sum_axes else full
-    return full.sum(axis=sum_axes) if sum_axes else full
+    return full if scalar else full.sum(axis=sum_axes)
 
 
 def prelu_channel_batch_only(dout, cache):
     x, alpha_b, scalar = cache
     dx = dout * np.where(x <= 0, alpha_b, 1.0)
-    return dx, _prelu_dalpha(x, dout, scalar, (0,) if not scalar else (0,))
+    return dx, _prelu_dalpha(x, dout, scalar, (0,))
 
 
 def prelu_mask_of_output(dout, cache):

@@ -37,6 +37,20 @@ def numgrad_array_not_restored(f, x, df, h=1e-5):
     return grad
 
 
+def numgrad_array_inexact_restore(f, x, df, h=1e-5):
+    x = _gc._require_float64("x", x)
+    df = np.asarray(df)
+    grad = np.zeros_like(x)
+    for ix in np.ndindex(x.shape):
+        x[ix] += h
+        plus = np.array(f(x), dtype=np.float64)
+        x[ix] -= 2 * h
+        minus = np.array(f(x), dtype=np.float64)
+        x[ix] += h  # back only up to rounding: x + h - 2h + h may differ in the last bit
+        grad[ix] = np.sum((plus - minus) * df) / (2 * h)
+    return grad
+
+
 def numgrad_array_no_copy(f, x, df, h=1e-5):
     x = _gc._require_float64("x", x)
     df = np.asarray(df)
@@ -322,6 +336,11 @@ MUTANTS = [
            numgrad_array_not_restored,
            f"eval_numerical_gradient_array ({_GC}) leaves x changed after perturbing it: every "
            "entry must get its exact old value back (also when f raises).", _NUMGRAD),
+    Mutant("numgrad-not-restored", "gradient_check", "eval_numerical_gradient_array",
+           numgrad_array_inexact_restore,
+           f"eval_numerical_gradient_array ({_GC}) puts x back by adding and subtracting h, "
+           "which can leave the last bits changed: save the old value and write it back.",
+           _NUMGRAD, "inexact"),
     Mutant("fanout-overwrite", "gradient_check", "eval_numerical_gradient_array",
            numgrad_array_no_copy,
            f"eval_numerical_gradient_array ({_GC}) keeps f(x + h) without copying it: when f "
