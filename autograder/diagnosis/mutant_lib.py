@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -27,8 +26,9 @@ from autograder.grading.reference import REFERENCE_LOCK, load_package
 GAP_MODULES = ("graph", "gradient_check", "affine", "conv", "activations", "init",
                "preprocess", "batchnorm")
 
+# Guarded by REFERENCE_LOCK, the lock every import of a library copy takes:
+# one lock for both, so no two threads can wait on each other.
 _CACHE: dict[tuple[str, str], ModuleType] = {}
-_CACHE_LOCK = threading.Lock()
 
 
 def library_dir(base: ModuleType | str | os.PathLike | None) -> Path:
@@ -113,7 +113,7 @@ def library_with(module: str, function: str, replacement: Callable, key: str,
         The copy, importable by its ``__name__`` like the reference.
     """
     folder = library_dir(base)
-    with _CACHE_LOCK:
+    with REFERENCE_LOCK:
         cached = _CACHE.get((str(folder), key))
         if cached is not None:
             return cached
