@@ -3,7 +3,8 @@
 Each probe draws fresh inputs on the trusted side, runs the student's forward
 pass and the backward pass through the returned cache, and the grader
 compares the outputs with the reference library's. Inputs stay away from the
-kink at 0 (where only a convention decides the gradient) and include extreme
+kink at 0, except for exact zeros placed on purpose where the library's
+convention (the left branch at x == 0) decides the gradient, and include extreme
 values where a careless ``exp`` overflows. ``test_dead_fraction`` tests a
 function written in the notebook, ``dead_fraction(hidden)``: its answer probe
 has the notebook run call it on ReLU outputs drawn here, and compares the
@@ -25,7 +26,8 @@ def _away_from_zero(rng, shape, margin=0.05):
 
 
 def _random_shape(rng):
-    return tuple(int(d) for d in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+    # at least 4 entries: room for a zero, a negative and a positive one
+    return tuple(int(d) for d in rng.integers(2, 5, size=int(rng.integers(2, 4))))
 
 
 def _elementwise_inputs(rng):
@@ -41,8 +43,17 @@ def _extreme_inputs(rng):
 
 # ------------------------------------------------------------- leaky ReLU, ELU
 
+def _with_kink(inputs):
+    """Exact zeros, a negative and a positive entry whatever the draw: the gradient at
+    x == 0 follows the documented convention (the left branch), so > against >= shows."""
+    x = inputs["x"].reshape(-1)
+    x[0] = x[-1] = 0.0
+    x[1], x[2] = -abs(x[1]), abs(x[2])
+    return inputs
+
+
 def _with_alpha(rng, low, high):
-    inputs = _elementwise_inputs(rng)
+    inputs = _with_kink(_elementwise_inputs(rng))
     inputs["alpha"] = np.float64(rng.uniform(low, high))
     return inputs
 
@@ -64,19 +75,22 @@ def _elu_extreme_inputs(rng):
 # ------------------------------------------------------------------- PReLU
 
 def _prelu_scalar_inputs(rng):
-    inputs = _elementwise_inputs(rng)
+    inputs = _with_kink(_elementwise_inputs(rng))
     inputs["alpha"] = np.float64(rng.uniform(-0.5, 0.5))
     return inputs
 
 
 def _prelu_feature_inputs(rng):
-    n, d = int(rng.integers(1, 6)), int(rng.integers(1, 6))
-    return {"x": _away_from_zero(rng, (n, d)), "dout": rng.standard_normal((n, d)),
-            "alpha": rng.uniform(-0.5, 0.5, d)}
+    n, d = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+    x, alpha = _away_from_zero(rng, (n, d)), rng.uniform(-0.5, 0.5, d)
+    # a negative slope met by a negative input: there the output is positive, so a mask
+    # taken from the output's sign instead of the input's shows
+    alpha[0], x[0, 0] = -abs(alpha[0]), -abs(x[0, 0])
+    return {"x": x, "dout": rng.standard_normal((n, d)), "alpha": alpha}
 
 
 def _prelu_channel_inputs(rng):
-    shape = (int(rng.integers(1, 4)), int(rng.integers(1, 4)), 3, int(rng.integers(2, 5)))
+    shape = (int(rng.integers(2, 4)), int(rng.integers(2, 4)), 3, int(rng.integers(2, 5)))
     return {"x": _away_from_zero(rng, shape), "dout": rng.standard_normal(shape),
             "alpha": rng.uniform(-0.5, 0.5, shape[1])}
 

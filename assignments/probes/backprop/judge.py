@@ -57,7 +57,10 @@ def _value_arith_inputs(rng):
 
 
 def _value_unary_inputs(rng):
-    return _scalars(rng, "xyz")
+    # |y z| >= 0.25: near 0, tanh(t) ~ t, and a local gradient written with the input
+    # instead of the output would differ from the right one by less than the tolerance
+    magnitudes = rng.uniform(0.5, 2.0, 3) * rng.choice([-1.0, 1.0], 3)
+    return {n: np.float64(v) for n, v in zip("xyz", magnitudes, strict=True)}
 
 
 def _value_fanout_inputs(rng):
@@ -79,9 +82,10 @@ def _gates_inputs(rng):
 
 def _gates_ties_inputs(rng):
     shape = (3, 4)
-    return {"x": rng.integers(0, 3, shape).astype(np.float64),
-            "y": rng.integers(0, 3, shape).astype(np.float64),
-            "dout": rng.standard_normal(shape),
+    x = rng.integers(0, 3, shape).astype(np.float64)
+    y = rng.integers(0, 3, shape).astype(np.float64)
+    y[0] = x[0]  # a row of ties whatever the draw: the gradient goes to x
+    return {"x": x, "y": y, "dout": rng.standard_normal(shape),
             "scalars": rng.standard_normal(3)}
 
 
@@ -100,10 +104,12 @@ def _saturated_inputs(rng):
 # ------------------------------------------------------------------- affine
 
 def _affine_inputs(rng):
-    n = int(rng.integers(1, 5))
+    # N >= 2 and M >= 2: with one sample a 1/N too many, and with D = M a transposed dw
+    # of the right shape, could pass (the single-sample case is a probe of its own)
+    n = int(rng.integers(2, 6))
     shape = (n, 2, int(rng.integers(1, 4)), 3)
     d = int(np.prod(shape[1:]))
-    m = int(rng.integers(1, 6))
+    m = int(rng.integers(2, 6))
     return {"x": rng.standard_normal(shape), "w": rng.standard_normal((d, m)),
             "b": rng.standard_normal(m), "dout": rng.standard_normal((n, m))}
 

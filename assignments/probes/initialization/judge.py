@@ -73,8 +73,11 @@ def _correlated_inputs(rng):
 # ------------------------------------------------------------ initialisation
 
 def _layer_inputs(rng):
-    return {"seed": np.int64(rng.integers(0, 2**31)), "fan_in": np.int64(rng.integers(1, 60)),
-            "fan_out": np.int64(rng.integers(1, 60))}
+    # fan_in != fan_out: where they are equal, a scale by fan_out gives the right weights
+    fan_in, fan_out = (int(v) for v in rng.integers(2, 60, size=2))
+    fan_out += fan_out >= fan_in
+    return {"seed": np.int64(rng.integers(0, 2**31)), "fan_in": np.int64(fan_in),
+            "fan_out": np.int64(fan_out)}
 
 
 def _scaled_inputs(rng):

@@ -1,0 +1,282 @@
+"""Name the likely mistake behind a wrong probe output (trusted side only).
+
+``diagnose`` compares what the student's library returned on a probe with
+what the reference and every mutant of the catalogue return on the same
+inputs. A mutant whose every output agrees with the student's names the
+mistake; failing that, a simple relation to the right answer (a constant
+ratio, a sign flip, a transpose, a sum left out, zeros, the border) is
+reported as what it is. Nothing found: ``None``, and the caller says so and
+shows the numbers (:func:`describe_mismatch`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import numpy as np
+
+from autograder.diagnosis import relations
+from autograder.diagnosis.catalogue import Mutant, mutants_for
+from autograder.diagnosis.mutant_lib import library_dir, mutant_library
+from autograder.grading.reference import REFERENCE_LOCK, draw_inputs
+
+#: The student's outputs "are" a mutant's when every one agrees this closely.
+MATCH_TOL = 1e-6
+#: An output closer than this to the right one is a matter of precision, not of
+#: structure: no relation is looked for in it.
+NEAR_MISS = 1e-3
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The likely mistake behind one failed probe.
+
+    Parameters
+    ----------
+    cls : str
+        Class of mistake (a key of ``catalogue.CLASSES``).
+    sentence : str
+        One sentence for the student: what is wrong and where to look.
+    evidence : dict
+        The numbers behind it: the probe, the outputs that differ, the
+        student's relative error against the reference and against the
+        matching mutant (or the relation's numbers).
+    source : str
+        ``"mutant <key>"`` or ``"relation <kind>"``.
+    """
+
+    cls: str
+    sentence: str
+    evidence: dict = field(default_factory=dict)
+    source: str = ""
+
+
+def wrong_outputs(reference: Mapping, student: Mapping, tol: float = MATCH_TOL) -> list[str]:
+    """The reference's keys whose student output is missing or differs."""
+    return [k for k, r in reference.items()
+            if k not in student or not relations.agree(student[k], r, tol)]
+
+
+def _errors(reference: Mapping, student: Mapping) -> dict[str, float]:
+    return {k: relations.rel_error(student[k], r) if k in student else float("inf")
+            for k, r in reference.items()}
+
+
+def best_mutant(reference: Mapping, student: Mapping, mutant_outputs: Mapping,
+                tol: float = MATCH_TOL) -> tuple[Mutant, float] | None:
+    """The mutant that agrees with the student on every output (and differs from
+    the reference on this probe), the closest one when several do."""
+    best = None
+    for mutant, outputs in mutant_outputs.items():
+        if isinstance(outputs, BaseException) or not wrong_outputs(reference, outputs, tol):
+            continue
+        errs = _errors(reference, outputs)
+        worst = max((relations.rel_error(student.get(k), outputs[k]) if k in student
+                     and k in outputs else float("inf")) for k in errs)
+        if worst <= tol and (best is None or worst < best[1]):
+            best = (mutant, worst)
+    return best
+
+
+def diagnose(probe_name: str, inputs: Mapping, reference_outputs: Mapping,
+             student_outputs: Mapping, mutant_outputs: Mapping,
+             tol: float = MATCH_TOL) -> Diagnosis | None:
+    """The likely mistake behind a probe whose outputs are wrong.
+
+    Parameters
+    ----------
+    probe_name : str
+        The probe (for the evidence).
+    inputs : dict of ndarray
+        The probe's inputs (sizes such as N are read from them).
+    reference_outputs, student_outputs : dict of ndarray
+        What the reference and the student's library returned.
+    mutant_outputs : dict
+        ``Mutant -> outputs`` (or the exception it raised) on the same inputs,
+        as :func:`mutant_outputs_for` gives them for this probe.
+    tol : float
+        Relative error within which two outputs count as the same.
+
+    Returns
+    -------
+    Diagnosis or None
+        None when the outputs are right or nothing matches.
+    """
+    wrong = wrong_outputs(reference_outputs, student_outputs, tol)
+    if not wrong:
+        return None
+    evidence = {"probe": probe_name, "wrong_outputs": wrong,
+                "error_vs_reference": {k: _errors(reference_outputs, student_outputs)[k]
+                                       for k in wrong}}
+    found = best_mutant(reference_outputs, student_outputs, mutant_outputs, tol)
+    if found is not None:
+        mutant, err = found
+        evidence["error_vs_mutant"] = err
+        return Diagnosis(mutant.cls, mutant.sentence.replace("{output}", wrong[0]), evidence,
+                         f"mutant {mutant.key}")
+    for key in wrong:
+        if key in student_outputs:
+            named = relation_diagnosis(key, student_outputs[key], reference_outputs[key],
+                                       inputs, evidence, tol)
+            if named is not None:
+                return named
+    return None
+
+
+def _sizes(inputs: Mapping) -> dict[str, float]:
+    """Named sizes a wrong factor is often made of, read from the probe's inputs."""
+    sizes: dict[str, float] = {}
+    for name in ("x", "X_fit", "dout"):
+        arr = inputs.get(name)
+        if arr is not None and np.ndim(arr) >= 2:
+            sizes.setdefault("N", float(np.shape(arr)[0]))
+            if np.ndim(arr) == 4:
+                n, _, h, w = np.shape(arr)
+                sizes.setdefault("N*H*W", float(n * h * w))
+    if "fan_in" in inputs and "fan_out" in inputs:
+        sizes["sqrt(fan_in / fan_out)"] = float(np.sqrt(inputs["fan_in"] / inputs["fan_out"]))
+    return {k: v for k, v in sizes.items() if v > 1.0 or k.startswith("sqrt")}
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(abs(a), abs(b))
+
+
+def _ratio_diagnosis(key: str, c: float, inputs: Mapping) -> tuple[str, str]:
+    """Class and sentence for ``student == c * reference``."""
+    sizes = _sizes(inputs)
+    fan = sizes.pop("sqrt(fan_in / fan_out)", None)
+    if fan is not None and not _close(fan, 1.0) and _close(c, fan):
+        return "init-fan-out", (f"your {key} is the right {key} times sqrt(fan_in / fan_out) "
+                                f"= {c:.4g}: it is scaled by fan_out where fan_in belongs.")
+    if fan is not None and any(_close(c, v) for v in (2 ** -0.5, 2 ** 0.5, 0.5, 2.0)):
+        return "init-no-2", (f"your {key} is the right {key} times {c:.4g}: the factor 2 of "
+                             "He's variance is missing or misplaced (it multiplies the "
+                             "variance, so the standard deviation by sqrt(2)).")
+    for name, n in sizes.items():
+        if _close(c, n) or _close(c, 1.0 / n):
+            how = f"times {name}" if c > 1 else f"divided by {name}"
+            return "scale-1/N", (f"your {key} is the right {key} {how} ({name} = {n:g}): a "
+                                 "mean over the batch (1/N) is missing or taken twice.")
+    return "scale", (f"your {key} is the right {key} times {c:.6g}: a constant factor is "
+                     "wrong; look for a missing or extra factor (2, 1/2, N, a scale).")
+
+
+def relation_diagnosis(key: str, s, r, inputs: Mapping, evidence: dict,
+                       tol: float = MATCH_TOL) -> Diagnosis | None:
+    """A diagnosis from a relation between the student's ``s`` and the right ``r``."""
+    if relations.rel_error(s, r) < NEAR_MISS:
+        return None
+    found = relations.find_relation(s, r, tol)
+    if found is None:
+        return None
+    ev = dict(evidence, output=key, **found.evidence)
+    shape = tuple(np.shape(s))
+    if found.kind == "ratio":
+        cls, sentence = _ratio_diagnosis(key, found.evidence["ratio"], inputs)
+    elif found.kind == "sign":
+        cls, sentence = "sign", (f"your {key} is the right {key} with its sign flipped: look "
+                                 "for a local gradient with the wrong sign.")
+    elif found.kind == "transpose":
+        cls, sentence = "transposed", (f"your {key} is the right {key} with its axes in the "
+                                       f"wrong order (shape {shape}): check the order of the "
+                                       "factors of its product.")
+    elif found.kind == "unsummed":
+        axes = found.evidence["axes"]
+        cls = "shared-param-not-summed" if key == "dalpha" else "bias-not-summed"
+        sentence = (f"your {key} has shape {shape}; summed over axes {tuple(axes)} it would be "
+                    "right: a parameter shared across those axes collects the sum of their "
+                    "gradients.")
+    elif found.kind == "zeros":
+        cls, sentence = "zeros", (f"your {key} is all zeros: the gradient never reaches it "
+                                  "(a mask that is never true, or an overwritten result?).")
+    else:
+        cls, sentence = "border", (f"your {key} is right inside but wrong on its border: look "
+                                   "at the padding, at the edges of the windows and at what is "
+                                   "cropped.")
+    return Diagnosis(cls, sentence, ev, f"relation {found.kind}")
+
+
+def describe_mismatch(reference_outputs: Mapping, student_outputs: Mapping) -> str:
+    """For a failed probe that no diagnosis explains: the numbers, said plainly."""
+    for key in wrong_outputs(reference_outputs, student_outputs):
+        if key not in student_outputs:
+            return f"no known mistake matches; output {key!r} is missing."
+        s = np.asarray(student_outputs[key], dtype=np.float64)
+        r = np.asarray(reference_outputs[key], dtype=np.float64)
+        if s.shape != r.shape:
+            return (f"no known mistake matches; output {key!r} has shape {s.shape}, "
+                    f"expected {r.shape}.")
+        with np.errstate(all="ignore"):
+            err = np.abs(s - r) / np.maximum(1e-8, np.abs(s) + np.abs(r))
+        where = np.unravel_index(int(np.nanargmax(np.nan_to_num(err, nan=np.inf))), r.shape)
+        idx = tuple(int(i) for i in where)
+        return (f"no known mistake matches; output {key!r} differs most at index {idx}: got "
+                f"{s[where]:.6g}, expected {r[where]:.6g} (relative error {err[where]:.3g}).")
+    return "no known mistake matches."
+
+
+def summarize(diagnoses: Sequence[Diagnosis | None]) -> Diagnosis | None:
+    """One diagnosis for a test cell: the class most of its failed probes name
+    (the first such probe's diagnosis), None when none names any."""
+    named = [d for d in diagnoses if d is not None]
+    if not named:
+        return None
+    top = Counter(d.cls for d in named).most_common(1)[0][0]
+    return next(d for d in named if d.cls == top)
+
+
+# --------------------------------------------------------------- mutants' outputs
+
+def run_probe(probe, lib: ModuleType, inputs: Mapping) -> dict | BaseException:
+    """``probe.run`` on ``lib`` with copies of ``inputs``, as plain arrays (or the error)."""
+    from autograder.grading.verify import plain_outputs
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+            return plain_outputs(probe.run(lib, {k: np.copy(v) for k, v in inputs.items()}))
+    except Exception as exc:  # noqa: BLE001 - a mutant that raises matches nothing
+        return exc
+
+
+@functools.lru_cache(maxsize=16)
+def _mutant_outputs_cached(probe_set, seed: int, assignment: str, base: str) -> dict:
+    inputs = draw_inputs(probe_set.probes, seed, assignment)
+    out: dict = {p.name: {} for p in probe_set.probes}
+    for mutant in mutants_for(assignment):
+        lib = mutant_library(mutant, base)
+        for probe in probe_set.probes:
+            out[probe.name][mutant] = run_probe(probe, lib, inputs[probe.name])
+    return out
+
+
+def mutant_outputs_for(probe_set, seed: int, assignment: str,
+                       base: ModuleType | str | os.PathLike | None = None) -> dict:
+    """Every mutant's outputs on every probe's inputs for ``seed`` (trusted side).
+
+    Parameters
+    ----------
+    probe_set : ProbeSet
+        The assignment's probes (``load_probe_set``).
+    seed : int
+        The grading seed: the inputs are drawn exactly as ``reference_for`` draws them.
+    assignment : str
+        The assignment, which picks the mutants and the inputs' stream.
+    base : module, folder or None
+        The reference library the mutants are made from.
+
+    Returns
+    -------
+    dict
+        ``probe name -> {Mutant: outputs or the exception raised}``; cached
+        per probe set, seed, assignment and library.
+    """
+    with REFERENCE_LOCK:
+        return _mutant_outputs_cached(probe_set, int(seed), assignment, str(library_dir(base)))

@@ -1,0 +1,1 @@
+"""Mutants of the reference library, one module per assignment (trusted side only)."""

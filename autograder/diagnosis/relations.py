@@ -1,0 +1,149 @@
+"""Simple relations between a wrong array and the right one.
+
+Each test takes the student's array ``s`` and the right array ``r`` of one
+output and says whether ``s`` is a simple function of ``r``: a constant
+multiple, its negative, its transpose, ``r`` not yet summed over some axes,
+zeros, or right inside and wrong at the border. They need no reference code
+(only the two arrays), so this module may be shipped to students as it is.
+Pure numpy.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Two arrays "agree" when their CS231n relative error is at most this.
+AGREE = 1e-6
+
+
+def rel_error(a, b) -> float:
+    """CS231n's ``max |a - b| / max(1e-8, |a| + |b|)`` (inf when the shapes differ)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return float("inf")
+    if a.size == 0:
+        return 0.0
+    with np.errstate(all="ignore"):
+        err = np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
+    return float(np.nanmax(err)) if np.all(np.isfinite(err)) else float("inf")
+
+
+def agree(a, b, tol: float = AGREE) -> bool:
+    """Same shape and relative error at most ``tol``."""
+    return rel_error(a, b) <= tol
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation found between a student's array and the right one.
+
+    Parameters
+    ----------
+    kind : str
+        ``"ratio"``, ``"sign"``, ``"transpose"``, ``"unsummed"``, ``"zeros"``,
+        ``"border"``.
+    evidence : dict
+        The numbers behind it (the ratio, the axes not summed, ...).
+    """
+
+    kind: str
+    evidence: dict = field(default_factory=dict)
+
+
+def _informative(r) -> bool:
+    """An array with something to compare: not empty and not all (near) zero."""
+    r = np.asarray(r, dtype=np.float64)
+    return r.size > 0 and bool(np.any(np.abs(r) > 1e-12))
+
+
+def constant_ratio(s, r, tol: float = AGREE) -> float | None:
+    """The constant c with ``s == c * r`` (c != 1), or None.
+
+    Parameters
+    ----------
+    s, r : ndarray, same shape
+        The student's array and the right one.
+    """
+    s, r = np.asarray(s, dtype=np.float64), np.asarray(r, dtype=np.float64)
+    if s.shape != r.shape or not _informative(r) or r.size < 2:
+        return None
+    c = float(np.vdot(r, s) / np.vdot(r, r))
+    if c == 0.0 or not np.isfinite(c) or abs(c - 1.0) < 1e-9:
+        return None
+    return c if agree(s, c * r, tol) else None
+
+
+def sign_flip(s, r, tol: float = AGREE) -> Relation | None:
+    """``s == -r``."""
+    if _informative(r) and agree(s, -np.asarray(r), tol):
+        return Relation("sign", {"ratio": -1.0})
+    return None
+
+
+def transpose(s, r, tol: float = AGREE) -> Relation | None:
+    """``s`` is ``r`` with its axes reversed (a 2-D transpose) or reordered."""
+    s, r = np.asarray(s), np.asarray(r)
+    if r.ndim < 2 or not _informative(r):
+        return None
+    for order in itertools.permutations(range(r.ndim)):
+        if order != tuple(range(r.ndim)) and agree(s, r.transpose(order), tol):
+            return Relation("transpose", {"axes": list(order)})
+    return None
+
+
+def unsummed(s, r, tol: float = AGREE) -> Relation | None:
+    """``s`` has more axes than ``r`` and summing some of them gives ``r``
+    (a gradient broadcast where a sum belongs, e.g. db left as (N, M))."""
+    s, r = np.asarray(s, dtype=np.float64), np.asarray(r, dtype=np.float64)
+    extra = s.ndim - r.ndim
+    if extra < 1 or not _informative(r):
+        return None
+    for axes in itertools.combinations(range(s.ndim), extra):
+        if agree(s.sum(axis=axes), r, tol):
+            return Relation("unsummed", {"axes": list(axes), "shape": list(s.shape)})
+    return None
+
+
+def zeros(s, r) -> Relation | None:
+    """``s`` is all zeros while ``r`` is not."""
+    s = np.asarray(s, dtype=np.float64)
+    if _informative(r) and s.shape == np.shape(r) and not np.any(s):
+        return Relation("zeros", {})
+    return None
+
+
+def border_only(s, r, tol: float = AGREE) -> Relation | None:
+    """``s`` agrees with ``r`` away from the border of an image's last two axes
+    (``(N, C, H, W)``, H and W at least 3) but not on it."""
+    s, r = np.asarray(s, dtype=np.float64), np.asarray(r, dtype=np.float64)
+    if s.shape != r.shape or r.ndim != 4 or min(r.shape[-2:]) < 3:
+        return None
+    inner = (..., slice(1, -1), slice(1, -1))
+    if agree(s[inner], r[inner], tol) and not agree(s, r, tol):
+        return Relation("border", {"width": 1})
+    return None
+
+
+def wrong_where(s, r, tol: float = AGREE) -> np.ndarray | None:
+    """Boolean mask of the entries where ``s`` and ``r`` disagree (None: shapes differ)."""
+    s, r = np.asarray(s, dtype=np.float64), np.asarray(r, dtype=np.float64)
+    if s.shape != r.shape:
+        return None
+    with np.errstate(all="ignore"):
+        err = np.abs(s - r) / np.maximum(1e-8, np.abs(s) + np.abs(r))
+    return ~(err <= tol)
+
+
+def find_relation(s, r, tol: float = AGREE) -> Relation | None:
+    """The first relation that holds, most specific first (None: none does)."""
+    for test in (zeros, sign_flip, transpose, unsummed):
+        found = test(s, r) if test is zeros else test(s, r, tol)
+        if found is not None:
+            return found
+    c = constant_ratio(s, r, tol)
+    if c is not None:
+        return Relation("ratio", {"ratio": c})
+    return border_only(s, r, tol)
