@@ -22,12 +22,7 @@ SEEDS = range(200)
 # An inexact restore of x changes its last bits, which no probe with rtol 1e-6
 # sees: it needs a probe of x_after with rtol 0. Remove an entry when a probe
 # catches it: the assertion below then fails until it is gone.
-KNOWN_GAPS = {
-    "backprop": {"gradient_check.eval_numerical_gradient_array:numgrad-not-restored:inexact",
-                 "graph.Value.relu:missing-upstream", "graph.Value.max:fanout-overwrite",
-                 "graph.Value.exp:fanout-overwrite", "graph.Value.tanh:fanout-overwrite",
-                 "graph.Value.sigmoid:fanout-overwrite", "graph.Value.relu:fanout-overwrite"},
-}
+KNOWN_GAPS: dict[str, set[str]] = {}
 
 
 @pytest.mark.slow

@@ -157,3 +157,33 @@ def affine_backward(lib, inputs):
     _, cache = affine.affine_forward(inputs["x"], inputs["w"], inputs["b"])
     dx, dw, db = affine.affine_backward(inputs["dout"], cache)
     return {"dx": dx, "dw": dw, "db": db}
+
+
+def value_gates_alone(lib, inputs):
+    """Each gate alone under an upstream gradient other than 1, its input also used
+    directly (so a gate that overwrites instead of adding is caught)."""
+    Value = submodule(lib, "graph").Value
+    up, a0, b0 = (float(inputs[k]) for k in ("up", "a", "b"))
+    grads = []
+    for name in ("exp", "tanh", "sigmoid", "relu", "__neg__"):
+        a = Value(a0)
+        ((getattr(a, name)() + a) * up).backward()
+        grads.append(a.grad)
+    for name in ("__add__", "__sub__", "__mul__", "__truediv__", "max"):
+        a, b = Value(a0), Value(b0)
+        ((getattr(a, name)(b) + a + b) * up).backward()
+        grads += [a.grad, b.grad]
+    a = Value(a0)
+    ((a ** 3 + a) * up).backward()
+    grads.append(a.grad)
+    return {"grads": np.array(grads)}
+
+
+def numgrad_restores(lib, inputs):
+    """How many entries of x the checkers leave changed (none: restored exactly)."""
+    gc = submodule(lib, "gradient_check")
+    x, w = inputs["x"], inputs["w"]
+    before = x.copy()
+    gc.eval_numerical_gradient(lambda v: float(np.sum(np.sin(v) * v ** 2)), x, verbose=False)
+    gc.eval_numerical_gradient_array(lambda v: np.tanh(v @ w), x, np.ones((x.shape[0], 2)))
+    return {"changed_bits": np.float64(np.count_nonzero(x != before))}

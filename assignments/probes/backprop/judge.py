@@ -56,6 +56,15 @@ def _value_arith_inputs(rng):
     return _scalars(rng, "xyz")
 
 
+def _gates_alone_inputs(rng):
+    return {"up": np.float64(rng.uniform(1.5, 3.0) * rng.choice([-1.0, 1.0])),
+            "a": np.float64(rng.uniform(0.3, 1.5)), "b": np.float64(-rng.uniform(0.3, 1.5))}
+
+
+def _restore_inputs(rng):
+    return {"x": 3.0 * rng.standard_normal((3, 3)), "w": rng.standard_normal((3, 2))}
+
+
 def _value_unary_inputs(rng):
     # |y z| >= 0.25: near 0, tanh(t) ~ t, and a local gradient written with the input
     # instead of the output would differ from the right one by less than the tolerance
@@ -130,6 +139,10 @@ PROBES = [
     Probe("test_value_backward", "value_unary", _value_unary_inputs, calls.value_unary),
     Probe("test_value_backward", "value_fan_out", _value_fanout_inputs, calls.value_fanout),
     Probe("test_value_backward", "value_edges", _value_edges_inputs, calls.value_edges),
+    Probe("test_value_backward", "value_gates_alone", _gates_alone_inputs,
+          calls.value_gates_alone),
+    Probe("test_numerical_gradient", "numgrad_restores_exactly", _restore_inputs,
+          calls.numgrad_restores, rtol=0.0),
     Probe("test_staged_gates", "staged_gates", _gates_inputs, calls.gates),
     Probe("test_staged_gates", "staged_gates_ties", _gates_ties_inputs, calls.gates_ties),
     Probe("test_sigmoid_neuron", "sigmoid_neuron", _neuron_inputs, calls.neuron),
