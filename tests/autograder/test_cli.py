@@ -262,6 +262,30 @@ def test_self_check_runs_the_students_notebook(tmp_path):
     assert "test_affine" in done.stdout and "5 / 5" in done.stdout
 
 
+def test_self_check_finds_the_workspace_library_above_a_notebook(tmp_path):
+    from autograder.student.check import library_root
+
+    ws = tmp_path / "ws"
+    (ws / "cs231n_lib").mkdir(parents=True)
+    (ws / "cs231n_lib" / "__init__.py").write_text("")
+    (ws / "conv").mkdir()
+    assert library_root(ws / "conv") == ws.resolve()
+    assert library_root(tmp_path / "elsewhere") is None
+
+
+@pytest.mark.slow
+def test_self_check_runs_a_notebook_on_the_learners_one_library(tmp_path):
+    folder = _workspace_notebook(tmp_path, "import cs231n_lib\n"
+                                           "def double(x):\n    return cs231n_lib.twice(x)\n")
+    lib = folder.parent / "cs231n_lib"
+    lib.mkdir()
+    (lib / "__init__.py").write_text("def twice(x):\n    return x + x\n")
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", str(folder)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 / 5" in done.stdout
+
+
 @pytest.mark.slow
 def test_self_check_reports_failures_and_stops_runaway_cells(tmp_path):
     folder = _workspace_notebook(
