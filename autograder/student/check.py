@@ -8,7 +8,7 @@ by hand. Hidden tests are not in the student's copy; they run only when the
 work is graded, so full marks here are necessary, not sufficient.
 
 A notebook finds the learner's library the way the lab's kernels do: the
-nearest folder above it that holds ``cs231n_lib/`` (the workspace) goes on
+nearest folder from its own up that holds ``cs231n_lib/`` goes first on
 ``PYTHONPATH``, so ``workspace/conv/conv.ipynb`` runs ``workspace/cs231n_lib``.
 
 This runs the student's own code on the student's own machine, so there is
@@ -100,8 +100,10 @@ def notebook_problem(path: Path) -> str | None:
 
 
 def library_root(folder: Path, levels: int = 3) -> Path | None:
-    """The nearest folder above ``folder`` (within ``levels``) that holds ``cs231n_lib/``."""
-    for parent in list(Path(folder).resolve().parents)[:levels]:
+    """The nearest folder from ``folder`` up (``levels`` above it at most) that holds
+    ``cs231n_lib/``: a notebook's own copy first, else the workspace's one library."""
+    here = Path(folder).resolve()
+    for parent in [here, *list(here.parents)[:levels]]:
         if (parent / PACKAGE / "__init__.py").is_file():
             return parent
     return None

@@ -17,8 +17,10 @@
      whatever ``JUPYTER_PREFER_ENV_PATH`` says;
    - the kernels import the learner's library: the workspace is on their
      ``PYTHONPATH``, so every notebook, in whichever assignment folder, runs
-     the code the learner wrote; an IPython start-up file of the lab's own
-     (``DEST/.jupyter/ipython``) says so when a notebook got the complete
+     the code the learner wrote. An IPython start-up file of the lab's own
+     (``DEST/.jupyter/ipython``) puts a notebook's own ``cs231n_lib/`` first
+     when its folder has one (a workspace made the old way keeps working on
+     the learner's copies) and says so when a notebook got the complete
      reference library instead;
    - ipywidgets' JupyterLab extension is installed in the same environment,
      so the widget plots work without any further step.
@@ -180,6 +182,27 @@ def lab_environment(config_dir: Path, base: dict[str, str] | None = None,
     return env
 
 
+def library_folder(cwd: str, workspace: str) -> str | None:
+    """The folder whose ``cs231n_lib/`` a kernel started in ``cwd`` should import.
+
+    The nearest one from ``cwd`` up to ``workspace``: a notebook's own copy
+    (a workspace made the old way, one copy per assignment, or a completed
+    submission) comes before the workspace's single library. None outside
+    the workspace or when there is no library on the way up.
+    """
+    from pathlib import Path
+
+    here, root = Path(cwd).resolve(), Path(workspace).resolve()
+    if here != root and root not in here.parents:
+        return None
+    for folder in (here, *here.parents):
+        if (folder / "cs231n_lib" / "__init__.py").is_file():
+            return str(folder)
+        if folder == root:
+            return None
+    return None
+
+
 def library_warning(module_file: str, workspace: str) -> str | None:
     """What to tell a learner whose notebook imported ``cs231n_lib`` from ``module_file``.
 
@@ -202,19 +225,29 @@ def library_warning(module_file: str, workspace: str) -> str | None:
 STARTUP_FILE = "00-cs231n-library.py"
 _STARTUP_TEMPLATE = """\
 # Written by `python -m autograder lab` at each start (edits here are replaced).
-# After each cell: if cs231n_lib came from outside the workspace, say so once.
+# 1. The nearest cs231n_lib/ from the notebook's folder up to the workspace goes
+#    first on sys.path: IPython puts the working folder after PYTHONPATH, so the
+#    workspace's library would otherwise hide a notebook's own copy.
+# 2. After each cell: if cs231n_lib came from outside the workspace, say so once.
 # Everything lives inside one function, so the learner's namespace stays clean.
-def _cs231n_install_library_check():
+def _cs231n_library_setup():
     import os
     import sys
 
-{function}
+{functions}
+    workspace = os.environ.get("CS231N_WORKSPACE")
+    if not workspace:
+        return
+    folder = library_folder(os.getcwd(), workspace)
+    if folder is not None:
+        while folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)
     said = set()
 
     def check(*_args):
         where = getattr(sys.modules.get("{package}"), "__file__", None)
-        workspace = os.environ.get("CS231N_WORKSPACE")
-        if where and workspace and where not in said:
+        if where and where not in said:
             said.add(where)
             message = library_warning(where, workspace)
             if message:
@@ -223,22 +256,25 @@ def _cs231n_install_library_check():
     get_ipython().events.register("post_run_cell", check)
 
 
-_cs231n_install_library_check()
-del _cs231n_install_library_check
+_cs231n_library_setup()
+del _cs231n_library_setup
 """
 
 
 def write_library_guard(ipython_dir: Path) -> Path:
-    """Write the lab's IPython start-up file that checks where ``cs231n_lib`` came from.
+    """Write the lab's IPython start-up file: which ``cs231n_lib`` a kernel imports.
 
-    The check lives with the lab, not in the library: the library knows
-    nothing of the tools that run it. Returns the file's path.
+    It puts the nearest library (:func:`library_folder`) first on the
+    kernel's path and warns after a cell that imported the reference one
+    (:func:`library_warning`). This lives with the lab, not in the library:
+    the library knows nothing of the tools that run it. Returns the file's path.
     """
     startup = Path(ipython_dir) / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     path = startup / STARTUP_FILE
-    function = textwrap.indent(inspect.getsource(library_warning), "    ")
-    path.write_text(_STARTUP_TEMPLATE.format(function=function, package=PACKAGE),
+    functions = "\n".join(textwrap.indent(inspect.getsource(f), "    ")
+                          for f in (library_folder, library_warning))
+    path.write_text(_STARTUP_TEMPLATE.format(functions=functions, package=PACKAGE),
                     encoding="utf-8")
     return path
 

@@ -11,7 +11,12 @@ import sys
 from pathlib import Path
 
 import cs231n_lib
-from autograder.student.lab import lab_environment, library_warning, write_library_guard
+from autograder.student.lab import (
+    lab_environment,
+    library_folder,
+    library_warning,
+    write_library_guard,
+)
 
 REFERENCE_INIT = Path(cs231n_lib.__file__)
 IMPORT = "import cs231n_lib; print(cs231n_lib.__file__)"
@@ -46,6 +51,30 @@ def test_the_learners_library_is_found_from_any_assignment_and_does_not_warn(tmp
     done = _lab_kernel_import(tmp_path, workspace, workspace / "conv")
     assert Path(done.stdout.strip().splitlines()[-1]) == mine / "__init__.py"
     assert "reference library" not in done.stderr
+
+
+def test_a_notebooks_own_copy_comes_first_in_an_old_workspace(tmp_path):
+    workspace = tmp_path / "workspace"
+    for copy in (workspace / "cs231n_lib", workspace / "backprop" / "cs231n_lib"):
+        copy.mkdir(parents=True)
+        shutil.copy(REFERENCE_INIT, copy / "__init__.py")
+    done = _lab_kernel_import(tmp_path, workspace, workspace / "backprop")
+    # PYTHONPATH alone would give the workspace's library: the learner's work
+    # in their old per-assignment copy must stay the one that runs.
+    assert Path(done.stdout.strip().splitlines()[-1]) == workspace / "backprop" / \
+        "cs231n_lib" / "__init__.py"
+
+
+def test_library_folder_is_the_nearest_inside_the_workspace(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "cs231n_lib").mkdir(parents=True)
+    (ws / "cs231n_lib" / "__init__.py").write_text("")
+    (ws / "conv" / "sub").mkdir(parents=True)
+    assert library_folder(str(ws / "conv" / "sub"), str(ws)) == str(ws.resolve())
+    (ws / "conv" / "cs231n_lib").mkdir()
+    (ws / "conv" / "cs231n_lib" / "__init__.py").write_text("")
+    assert library_folder(str(ws / "conv"), str(ws)) == str((ws / "conv").resolve())
+    assert library_folder(str(tmp_path), str(ws)) is None  # outside the workspace
 
 
 def test_the_library_itself_says_nothing(tmp_path):
