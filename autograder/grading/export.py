@@ -282,14 +282,31 @@ _ENDED = {
 }
 
 
+_INCOMPLETE = "notebook incomplete: "
+
+
 def run_notes(record: Mapping) -> list[str]:
-    """Sentences for a run that did not end normally (``limits.ended``), for the feedback."""
+    """Sentences for the feedback when the notebook did not run to its end.
+
+    A run that did not end normally (``limits.ended``: crashed, killed by a
+    limit, stopped at the time limit), and why the notebook stopped (the
+    cells' "notebook incomplete" flags: the kernel died in cell 8, ...).
+    """
     ended = (record.get("limits") or {}).get("ended") or {}
     notes = []
     for phase, how in ended.items() if isinstance(ended, Mapping) else ():
         if how in _ENDED:
             notes.append(f"The {phase} run {_ENDED[how]}: cells that had not run by then "
                          "show no output and earn no points.")
+    reasons = []
+    for row in record.get("cells") or []:
+        for flag in row.get("flags") or []:
+            text = _flag_text(flag)
+            if text.startswith(_INCOMPLETE):
+                reasons.append(explain_flag(text[len(_INCOMPLETE):]))
+    for reason in dict.fromkeys(reasons):
+        notes.append(f"Your notebook did not run to its end ({reason}); the cells after "
+                     "that point earned no points.")
     return notes
 
 

@@ -170,12 +170,16 @@ def test_feedback_says_when_a_run_crashed(tmp_path):
     info = AssignmentInfo.load(course, ASSIGNMENT)
     record = {"student": "dave", "assignment": ASSIGNMENT, "status": "graded",
               "cells": [], "max_score": 5.0, "manual_max_score": 1.0,
-              "limits": {"ended": {"notebook": "crashed", "probe": "exited"}}}
+              "limits": {"ended": {"notebook": "crashed", "probe": "ok"}}}
     page = feedback_html(record, info, ASSIGNMENT, None)
     assert "The notebook run crashed before it finished" in page
     assert "probe run" not in page
     record["limits"]["ended"] = {"notebook": "killed-by-limit"}
     assert "killed for going over a resource limit" in feedback_html(record, info,
                                                                       ASSIGNMENT, None)
-    record["limits"]["ended"] = {"notebook": "exited"}
+    record["limits"]["ended"] = {"notebook": "ok"}
     assert "before it finished" not in feedback_html(record, info, ASSIGNMENT, None)
+    record["cells"] = [{"grade_id": g, "flags": ["notebook incomplete: the kernel died in "
+                                                 "cell 8"]} for g in ("test_affine", "test_graph")]
+    page = feedback_html(record, info, ASSIGNMENT, None)
+    assert page.count("Your notebook did not run to its end (the kernel died in cell 8)") == 1
