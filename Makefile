@@ -40,12 +40,13 @@ results: $(STAMP)
 
 ## make release: regenerate assignments/release/ from the source, reproducibly.
 release: $(STAMP)
-	$(PY) -m autograder.release.build
+	$(PY) -m autograder release
 
-## make lab: copy the release into workspace/ (never overwriting your work) and
-## open JupyterLab there with the course's settings.
+## make lab: add the notebooks and one library with every gap stubbed to
+## workspace/ (never overwriting your work) and open JupyterLab there with the
+## course's settings.
 lab: $(STAMP)
-	$(PY) -m autograder.student.lab --dest workspace
+	$(PY) -m autograder lab --dest workspace
 
 ## make bench: the layer benchmark against PyTorch (needs `pip install torch==2.13.0`)
 ## and the per-notebook execution times. The OpenBLAS overrides some machines set

@@ -1,8 +1,14 @@
-"""``python -m autograder``: release, collect, grade, export, check, demo.
+"""``python -m autograder``: one command line for the course.
 
-Each sub-command is a thin layer over one module (``release``, ``collect``,
-``schedule``, ``export``, ``check``, ``demo``); ``--help`` on any of them
-says what it takes.
+Instructors: ``release``, ``collect``, ``grade``, ``export``, ``demo``;
+learners: ``lab`` and ``check``. Every sub-command's options are defined
+here or next to the code they drive (``add_arguments``/``run`` in
+``release.build``, ``student.check``, ``student.lab``); ``--help`` on any of
+them says what it takes.
+
+A user's mistake (an unknown assignment, a folder that does not exist,
+grading before collecting) ends in one line on stderr and a non-zero status:
+2 for a command line that cannot be right, 1 when there was nothing to do.
 """
 
 from __future__ import annotations
@@ -11,9 +17,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.course import REPO_ROOT
-from autograder.grading.collect import CollectError
-from autograder.grading.collect import Limits as CollectLimits
+from autograder.course import COURSE_ROOT, REPO_ROOT
+from autograder.release import build as release_build
+from autograder.student import check as self_check
+from autograder.student import lab as learner_lab
+
+USAGE, NOTHING_DONE = 2, 1
 
 
 def default_course() -> Path:
@@ -22,38 +31,64 @@ def default_course() -> Path:
     return here if (here / "source").is_dir() else REPO_ROOT / "assignments"
 
 
+def fail(command: str, message: str, status: int) -> int:
+    """Say what went wrong in one line on stderr; return the exit status."""
+    print(f"{command}: {' '.join(str(message).split())}", file=sys.stderr)
+    return status
+
+
+def course_assignments(course: Path) -> list[str]:
+    """The assignments a course folder knows: its ``source/<a>/`` and ``release/<a>/``."""
+    names = set()
+    for stage in ("source", "release"):
+        if (course / stage).is_dir():
+            names |= {p.name for p in (course / stage).iterdir()
+                      if p.is_dir() and not p.name.startswith(".")}
+    return sorted(names)
+
+
+def unknown_assignments(command: str, course: Path, wanted: list[str]) -> int | None:
+    """A usage error if ``course`` is not a course or does not have every one of ``wanted``."""
+    known = course_assignments(course)
+    if not known:
+        return fail(command, f"{course} is not a course folder (it has no source/<assignment>/ "
+                             "folders); give the right one with --course DIR.", USAGE)
+    unknown = [a for a in wanted if a not in known]
+    if unknown:
+        return fail(command, f"no assignment named {', '.join(map(repr, unknown))} in "
+                             f"{course}; it has: {', '.join(known)}.", USAGE)
+    return None
+
+
+# --------------------------------------------------------------------------- parser
+
 def _course_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=None, metavar="DIR",
-                        help="the nbgrader course folder (default: assignments/)")
+                        help="the nbgrader course folder (default: assignments/ of this "
+                             "repository)")
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m autograder",
-        description="Release, collect, grade (sandboxed, in parallel on Dask) and export "
-                    "the CS231n assignments.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    p = sub.add_parser("release", add_help=False,
-                       help="regenerate the students' release from source",
-                       description="Regenerate release/<assignment>/ from source/ "
-                                   "(see python -m autograder.release.build --help).")
-    p.add_argument("-h", "--help", action="store_true")
-
+def _add_collect(sub) -> None:
     p = sub.add_parser("collect", help="import submissions into submitted/<student>/<a>/",
                        description="Import submissions from a folder of per-student folders, "
                                    "an LMS download of zip files (or one bulk zip), or "
@@ -76,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace submissions already collected")
     p.add_argument("--max-file-mb", type=_positive_float, default=50.0,
                    help="largest file accepted, in MB (default: %(default)s)")
+    p.set_defaults(handler=_collect)
 
+
+def _add_grade(sub) -> None:
     p = sub.add_parser("grade", help="grade submissions in parallel on Dask",
                        description="Grade every (or the chosen) submission, sandboxed, on a "
                                    "local Dask cluster or an existing one. Results are written "
@@ -91,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--force", action="store_true", help="grade again what is already graded")
     p.add_argument("--db", metavar="URL",
-                   help="nbgrader database URL (default: sqlite:///<course>/gradebook.db)")
+                   help="nbgrader database URL (default: the course's gradebook.db)")
     p.add_argument("--seed", type=int, help="seed of the hidden checks' inputs "
                                             "(default: a fresh one per run)")
     p.add_argument("--cell-timeout", type=_positive_float, metavar="S",
@@ -103,16 +141,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--cold", action="store_true",
                    help="start every sandbox as new interpreters instead of forking it from "
-                        "a pre-imported helper (slower; for comparison and diagnosis)")
+                        "a pre-imported process (slower; for comparison and diagnosis)")
+    p.set_defaults(handler=_grade)
 
+
+def _add_export(sub) -> None:
     p = sub.add_parser("export", help="write grades.csv, Gradescope results and feedback",
                        description="Write the class CSV and Gradescope results.json files "
-                                   "(to exports/ by default) and per-student HTML feedback "
-                                   "(to feedback/), none of which reveal hidden tests.")
+                                   "(to exports/ of the course by default) and per-student "
+                                   "HTML feedback (to feedback/), none of which reveal hidden "
+                                   "tests.")
     p.add_argument("assignment", nargs="*", help="only these assignments (default: all)")
     _course_option(p)
     p.add_argument("--to", type=Path, metavar="DIR",
-                   help="folder for grades.csv and gradescope/ (default: <course>/exports)")
+                   help="folder for grades.csv and gradescope/ (default: exports/ of the "
+                        "course)")
     p.add_argument("--db", metavar="URL", help="nbgrader database URL")
     p.add_argument("--hidden-visibility", default="after_published",
                    choices=("hidden", "after_due_date", "after_published"),
@@ -120,47 +163,92 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-csv", action="store_true")
     p.add_argument("--no-gradescope", action="store_true")
     p.add_argument("--no-feedback", action="store_true")
+    p.set_defaults(handler=_export)
 
-    p = sub.add_parser("check", add_help=False, help="a student's self-check of a workspace",
-                       description="Run the visible tests of your notebooks "
-                                   "(see python -m autograder check --help).")
-    p.add_argument("-h", "--help", action="store_true")
 
-    p = sub.add_parser("demo", add_help=False,
-                       help="release, synthesise a class, grade it, export, summarise",
-                       description="The whole pipeline on a synthetic class "
-                                   "(see python -m autograder demo --help).")
-    p.add_argument("-h", "--help", action="store_true")
+def _add_demo(sub) -> None:
+    p = sub.add_parser("demo", help="release, synthesise a class, grade it, export, summarise",
+                       description="Release the assignments into a demo course, synthesise a "
+                                   "class (complete, partial, empty, wrong and hostile "
+                                   "submissions), grade it in parallel, write the gradebook, "
+                                   "CSV and feedback, and print a summary.")
+    p.add_argument("--out", type=Path, default=Path("demo-output"),
+                   help="the demo folder, replaced on each run (default: demo-output/ in "
+                        "the current folder)")
+    p.add_argument("--students", type=_positive_int, default=30,
+                   help="class size per assignment (default: %(default)s)")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=None,
+                   help="worker processes (default: number of cores)")
+    p.add_argument("--assignment", action="append", metavar="NAME",
+                   help="assignment(s) to grade (default: the first one released)")
+    p.add_argument("--cell-timeout", type=_positive_float, default=20.0, metavar="S",
+                   help="seconds per notebook cell (default: %(default)s)")
+    p.add_argument("--timeout", type=_positive_float, default=180.0, metavar="S",
+                   help="seconds per submission (default: %(default)s)")
+    p.add_argument("--no-hostile", action="store_true",
+                   help="leave the hostile submissions out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Release, collect, grade (sandboxed, in parallel on Dask) and export "
+                    "the CS231n assignments; or work through them in JupyterLab (lab) and "
+                    "check your work (check).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    p = sub.add_parser("release", help="regenerate the students' release from source",
+                       description=release_build.__doc__.split("\n\n")[0])
+    release_build.add_arguments(p)
+    p.set_defaults(handler=_release)
+    _add_collect(sub)
+    _add_grade(sub)
+    _add_export(sub)
+    p = sub.add_parser("check", help="a learner's self-check of their notebooks",
+                       description="Run the visible tests of your notebooks and show the "
+                                   "points earned. Hidden tests run only when your work is "
+                                   "graded.")
+    self_check.add_arguments(p)
+    p.set_defaults(handler=self_check.run)
+    p = sub.add_parser("lab", help="a learner's workspace in JupyterLab (make lab)",
+                       description="Add the released notebooks and one library with every "
+                                   "gap stubbed to your workspace (never overwriting your "
+                                   "files), then open JupyterLab there with the course's "
+                                   "settings.")
+    learner_lab.add_arguments(p)
+    p.set_defaults(handler=learner_lab.run)
+    _add_demo(sub)
     return parser
-
-
-# Sub-commands that own their argument parsing get the rest of the line as is.
-DELEGATED = {"release": "autograder.release.build", "check": "autograder.student.check",
-             "demo": "autograder.demo.class_demo"}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("-h", "--help") or not argv:
-        build_parser().print_help()
-        return 0 if argv else 2
-    if argv[0] in DELEGATED:
-        import importlib
-
-        module = importlib.import_module(DELEGATED[argv[0]])
-        rest = argv[1:]
-        if argv[0] == "release" and "--course" not in rest and not any(
-                a.startswith("--course=") for a in rest):
-            rest = ["--course", str(default_course()), *rest]
-        return module.main(rest)
-    args = build_parser().parse_args(argv)
-    course = args.course or default_course()
-    return {"collect": _collect, "grade": _grade, "export": _export}[args.command](args, course)
+    parser = build_parser()
+    if not argv or argv[0] in ("-h", "--help"):
+        parser.print_help(sys.stdout if argv else sys.stderr)
+        return 0 if argv else USAGE
+    args = parser.parse_args(argv)
+    return args.handler(args)
 
 
-def _collect(args, course: Path) -> int:
+# --------------------------------------------------------------------------- handlers
+
+def _release(args) -> int:
+    if args.course is None:
+        args.course = default_course()
+    return release_build.run(args)
+
+
+def _collect(args) -> int:
     from autograder.grading import collect
+    from autograder.grading.collect import CollectError
+    from autograder.grading.collect import Limits as CollectLimits
 
+    course = args.course or default_course()
+    refused = unknown_assignments("collect", course, [args.assignment])
+    if refused is not None:
+        return refused
     limits = CollectLimits(max_file_bytes=int(args.max_file_mb * 2**20))
     kind = "exchange" if args.exchange else args.kind
     try:
@@ -185,15 +273,47 @@ def _collect(args, course: Path) -> int:
                                               pattern=args.pattern, roster=args.roster,
                                               force=args.force, limits=limits)
     except CollectError as exc:
-        print(f"collect: {exc}", file=sys.stderr)
-        return 2
+        return fail("collect", exc, USAGE)
     print(report.summary())
+    if not report.imported and not report.skipped:
+        return fail("collect", f"nothing imported from {args.source or args.exchange}.",
+                    NOTHING_DONE)
     return 0
 
 
-def _grade(args, course: Path) -> int:
-    from autograder.grading.schedule import grade_class
+def _grade(args) -> int:
+    from autograder.grading.schedule import find_submissions, grade_class
 
+    course = args.course or default_course()
+    refused = unknown_assignments("grade", course,
+                                  [args.assignment] if args.assignment else [])
+    if refused is not None:
+        return refused
+    try:
+        jobs = find_submissions(course, args.assignment, args.student)
+    except ValueError as exc:
+        return fail("grade", exc, NOTHING_DONE)
+    if not jobs:
+        what = f"of {args.assignment} " if args.assignment else ""
+        return fail("grade", f"no submissions {what}under {course / 'submitted'}; collect "
+                             f"them first: python -m autograder collect "
+                             f"{args.assignment or 'ASSIGNMENT'} DIR", NOTHING_DONE)
+    try:
+        summary = grade_class(course, args.assignment, students=args.student, jobs=args.jobs,
+                              scheduler=args.scheduler, force=args.force, db=args.db,
+                              grader_kwargs=_grader_kwargs(args),
+                              progress=not args.no_progress)
+    except ValueError as exc:
+        return fail("grade", exc, USAGE)
+    print(format_summary(summary))
+    if summary.interrupted:
+        print("grade: interrupted; every finished result is saved. Run the same command "
+              "again to grade the rest.", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _grader_kwargs(args) -> dict:
     kwargs = {}
     if args.seed is not None:
         kwargs["seed"] = args.seed
@@ -207,26 +327,12 @@ def _grade(args, course: Path) -> int:
         from autograder.sandbox import Limits
 
         kwargs["limits"] = Limits(**limits)
-    if not (course / "submitted").is_dir():
-        print(f"grade: no submissions under {course / 'submitted'}; collect them first "
-              "(python -m autograder collect).", file=sys.stderr)
-        return 2
-    try:
-        summary = grade_class(course, args.assignment, students=args.student, jobs=args.jobs,
-                              scheduler=args.scheduler, force=args.force, db=args.db,
-                              grader_kwargs=kwargs, progress=not args.no_progress)
-    except ValueError as exc:
-        print(f"grade: {exc}", file=sys.stderr)
-        return 2
-    print(format_summary(summary))
-    if summary.interrupted:
-        print("grade: interrupted; every finished result is saved. Run the same command "
-              "again to grade the rest.", file=sys.stderr)
-        return 130
-    return 0
+    return kwargs
 
 
 def format_summary(summary) -> str:
+    from autograder.grading.export import attention_flags
+
     lines = [f"graded {len(summary.graded)}, errors {len(summary.errors)}, "
              f"skipped (already graded) {len(summary.skipped)}"
              + (f", in {summary.seconds:.1f} s ({summary.per_minute():.1f}/min on "
@@ -234,24 +340,28 @@ def format_summary(summary) -> str:
     for record in summary.errors:
         lines.append(f"  error {record['student']}/{record['assignment']}: "
                      f"{' '.join(str(record.get('error')).split())[:300]}")
-    from autograder.grading.record import needs_attention
-
     for record in summary.graded:
-        flags = [str(f) for f in record.get("flags") or [] if needs_attention(f)]
+        flags = attention_flags(record)
         if flags:
             lines.append(f"  flagged {record['student']}/{record['assignment']}: "
                          + "; ".join(flags)[:300])
     return "\n".join(lines)
 
 
-def _export(args, course: Path) -> int:
+def _export(args) -> int:
     from autograder.grading.export import export_all
+    from autograder.grading.record import load_records
 
-    if not (course / "grading").is_dir() and not args.db and not (
-            course / "gradebook.db").exists():
-        print(f"export: nothing graded under {course}; run python -m autograder grade first.",
-              file=sys.stderr)
-        return 2
+    course = args.course or default_course()
+    refused = unknown_assignments("export", course, args.assignment)
+    if refused is not None:
+        return refused
+    wanted = set(args.assignment or [])
+    graded = [r for r in load_records(course) if not wanted or r["assignment"] in wanted]
+    if not graded and not args.db:
+        what = f" of {', '.join(sorted(wanted))}" if wanted else ""
+        return fail("export", f"nothing graded{what} under {course} yet; run python -m "
+                              "autograder grade first.", NOTHING_DONE)
     report = export_all(course, to=args.to, assignments=args.assignment or None, db=args.db,
                         hidden_visibility=args.hidden_visibility, csv_file=not args.no_csv,
                         gradescope=not args.no_gradescope, feedback=not args.no_feedback)
@@ -259,6 +369,28 @@ def _export(args, course: Path) -> int:
     return 0
 
 
+def _demo(args) -> int:
+    from autograder.demo.class_demo import HONEST_KINDS, run_demo
+    from autograder.release.build import ReleaseError
+
+    if args.students < len(HONEST_KINDS):
+        return fail("demo", f"--students must be at least {len(HONEST_KINDS)} (one of each "
+                            f"kind: {', '.join(HONEST_KINDS)}); got {args.students}.", USAGE)
+    if args.assignment:
+        refused = unknown_assignments("demo", COURSE_ROOT, args.assignment)
+        if refused is not None:
+            return refused
+    try:
+        run_demo(args.out, students=args.students, jobs=args.jobs,
+                 assignments=args.assignment, hostile=not args.no_hostile,
+                 cell_seconds=args.cell_timeout, submission_seconds=args.timeout,
+                 progress=not args.no_progress)
+    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+        return fail("demo", exc, USAGE)
+    except ReleaseError as exc:
+        return fail("demo", exc, NOTHING_DONE)
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from autograder.course import COURSE_ROOT, LIBRARY_DIR, PACKAGE
+from autograder.grading.export import attention_flags, format_maxima
 from autograder.release.build import release
 
 # The kinds of honest submission, in the order students are dealt them.
@@ -217,7 +218,8 @@ def summarise(records: Iterable[dict], kinds: dict[str, str]) -> list[dict]:
             "kind": kind, "count": len(recs), "mean": statistics.fmean(scores),
             "min": min(scores), "max": max(scores),
             "max_score": max(float(r.get("max_score") or 0.0) for r in recs),
-            "flagged": sum(1 for r in recs if _attention(r)),
+            "manual_max_score": max(float(r.get("manual_max_score") or 0.0) for r in recs),
+            "flagged": sum(1 for r in recs if attention_flags(r)),
             "errors": sum(1 for r in recs if r.get("status") != "graded"),
             "expected": expect,
             "met": ("yes" if all(verdicts) else "NO") if verdicts else "",
@@ -225,20 +227,22 @@ def summarise(records: Iterable[dict], kinds: dict[str, str]) -> list[dict]:
     return rows
 
 
-def _attention(record: dict) -> bool:
-    from autograder.grading.record import needs_attention
-
-    return any(needs_attention(f) for f in record.get("flags") or [])
-
-
 def format_table(rows: list[dict]) -> str:
-    head = (f"{'kind':<30} {'n':>3} {'mean':>7} {'min':>6} {'max':>6} {'of':>5} "
+    """The summary table; scores are autograded points, "of" says "autograded + by hand"."""
+    head = (f"{'kind':<30} {'n':>3} {'mean':>7} {'min':>6} {'max':>6} {'of (auto + hand)':>16} "
             f"{'flagged':>7} {'errors':>6}  expected  met")
     lines = [head, "-" * len(head)]
     for r in rows:
+        of = f"{r['max_score']:g} + {r.get('manual_max_score', 0.0):g}"
         lines.append(f"{r['kind']:<30} {r['count']:>3} {r['mean']:>7.2f} {r['min']:>6g} "
-                     f"{r['max']:>6g} {r['max_score']:>5g} {r['flagged']:>7} {r['errors']:>6}"
+                     f"{r['max']:>6g} {of:>16} {r['flagged']:>7} {r['errors']:>6}"
                      f"  {r['expected']:<8}  {r['met']}")
+    if rows:
+        auto = max(r["max_score"] for r in rows)
+        hand = max(r.get("manual_max_score", 0.0) for r in rows)
+        lines.append(f"scores are out of {format_maxima(auto, hand)} (written answers, graded "
+                     f"in formgrader); grades.csv's max_total counts both. Flagged: the "
+                     f"submissions whose grades.csv flags column is not empty.")
     return "\n".join(lines)
 
 

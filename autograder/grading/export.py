@@ -1,8 +1,10 @@
 """Export grades: a class CSV, Gradescope ``results.json`` files, per-student HTML feedback.
 
 * ``grades.csv``: one row per student; one column per notebook (its score in
-  nbgrader's gradebook, manual grades included), the total, the maximum, the
-  integrity flags and a per-student error column.
+  nbgrader's gradebook, manual grades included), the total, the maximum split
+  into its autograded and hand-graded parts (``max_total = max_autograded +
+  max_by_hand``), the flags worth a look (:func:`attention_flags`) and a
+  per-student error column.
 * ``gradescope/<assignment>/<student>/results.json``: Gradescope's autograder
   format, one test per autograded cell. Cells that carry hidden tests (an
   nbgrader hidden-test region or a trusted probe) get the ``hidden_visibility``
@@ -119,6 +121,31 @@ def _notebook_columns(gb, assignments: Iterable[str]) -> list[tuple[str, str, st
     return cols
 
 
+def assignment_maxima(info: AssignmentInfo, record: Mapping | None = None
+                      ) -> tuple[float, float]:
+    """(autograded, by hand) points of an assignment.
+
+    A grading record carries both (``max_score``, ``manual_max_score``); an
+    assignment nobody was graded on yet is read from its source notebooks.
+    """
+    if record is not None and "manual_max_score" in record:
+        return float(record.get("max_score") or 0.0), float(record["manual_max_score"] or 0.0)
+    auto = hand = 0.0
+    for name, cells in info.points.items():
+        for gid, points in cells.items():
+            if gid in info.locked.get(name, {}):
+                auto += points
+            else:
+                hand += points
+    return auto, hand
+
+
+def format_maxima(autograded: float, by_hand: float) -> str:
+    """``"27 autograded + 6 by hand"``: how every report states what a score is out of."""
+    text = f"{_num(autograded)} autograded"
+    return text + (f" + {_num(by_hand)} by hand" if by_hand else "")
+
+
 def export_csv(course: str | os.PathLike, dest: str | os.PathLike, *,
                assignments: Iterable[str] | None = None, db: str | None = None) -> Path:
     """Write the class CSV; return its path."""
@@ -131,12 +158,13 @@ def export_csv(course: str | os.PathLike, dest: str | os.PathLike, *,
     with open_gradebook(gradebook_url(course, db)) as gb:
         names = list(assignments) if assignments else [a.name for a in gb.assignments]
         columns = _notebook_columns(gb, names)
+        maxima = _class_maxima(course, {a for a, _, _ in columns}, records)
         students = sorted({s.id for s in gb.students} | set(records))
         dest.parent.mkdir(parents=True, exist_ok=True)
         with dest.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["student_id", *[c[2] for c in columns], "total", "max_total",
-                             "flags", "errors"])
+                             "max_autograded", "max_by_hand", "flags", "errors"])
             for student in students:
                 row, total, max_total = [student], 0.0, 0.0
                 for a, nb, _ in columns:
@@ -149,13 +177,26 @@ def export_csv(course: str | os.PathLike, dest: str | os.PathLike, *,
                     total += score
                     max_total += top
                 recs = [r for r in records.get(student, []) if r["assignment"] in names]
-                flags = sorted({f"{r['assignment']}: {_flag_text(f)}" for r in recs
-                                for f in _all_flags(r) if needs_attention(f)})
+                flags = sorted({f"{r['assignment']}: {f}" for r in recs
+                                for f in attention_flags(r)})
                 errors = [f"{r['assignment']}: {r.get('error')}" for r in recs
                           if r.get("status") != "graded"]
-                writer.writerow([*row, _num(total), _num(max_total), "; ".join(flags),
-                                 "; ".join(_one_line(e) for e in errors)])
+                auto = sum(maxima[a][0] for a in maxima)
+                hand = sum(maxima[a][1] for a in maxima)
+                writer.writerow([*row, _num(total), _num(max_total), _num(auto), _num(hand),
+                                 "; ".join(flags), "; ".join(_one_line(e) for e in errors)])
     return dest
+
+
+def _class_maxima(course: Path, assignments: Iterable[str],
+                  records: Mapping[str, list[dict]]) -> dict[str, tuple[float, float]]:
+    """Assignment -> (autograded, by hand) points, from any record of it or its notebooks."""
+    first = {}
+    for recs in records.values():
+        for rec in recs:
+            first.setdefault(rec["assignment"], rec)
+    return {a: assignment_maxima(AssignmentInfo.load(course, a), first.get(a))
+            for a in sorted(assignments)}
 
 
 def _num(x: float) -> str:
@@ -177,6 +218,68 @@ def _all_flags(record: Mapping) -> list:
     for row in record.get("cells") or []:
         flags += [f"{row.get('grade_id')}: {_flag_text(f)}" for f in row.get("flags") or []]
     return list(dict.fromkeys(flags))
+
+
+# jupyter_client refuses a message whose HMAC does not match ("Invalid Signature:
+# b'<hex>'"). Processes forked by a notebook share the kernel's sockets, and their
+# interleaved writes garble the messages: the raw error says nothing to a reader.
+_BAD_SIGNATURE = re.compile(r"(\w+Error: )?Invalid Signature: b?'[^']*'?")
+_BAD_SIGNATURE_TEXT = (
+    "the kernel's messages arrived garbled (jupyter_client rejected their signature): "
+    "processes forked by the notebook's code wrote on the kernel's connection at once, "
+    "as a fork bomb does, so the run was stopped there")
+
+
+def explain_flag(text: str) -> str:
+    """A flag's text with the raw errors an instructor cannot read put in words."""
+    return _BAD_SIGNATURE.sub(_BAD_SIGNATURE_TEXT, _one_line(text))
+
+
+def attention_flags(record: Mapping) -> list[str]:
+    """The flags of a graded submission worth an instructor's look, explained.
+
+    The one definition of "flagged" (record-level and per-cell flags, less the
+    routine ones, see :func:`autograder.grading.record.needs_attention`): the
+    CSV's flags column, ``grade``'s report and the demo's summary count these.
+    """
+    return list(dict.fromkeys(explain_flag(_flag_text(f)) for f in _all_flags(record)
+                              if needs_attention(f)))
+
+
+_ENDED = {
+    "crashed": "crashed before it finished",
+    "killed-by-limit": "was killed for going over a resource limit (memory, processes "
+                       "or output)",
+    "timeout": "was stopped at the time limit",
+}
+
+
+_INCOMPLETE = "notebook incomplete: "
+
+
+def run_notes(record: Mapping) -> list[str]:
+    """Sentences for the feedback when the notebook did not run to its end.
+
+    A run that did not end normally (``limits.ended``: crashed, killed by a
+    limit, stopped at the time limit), and why the notebook stopped (the
+    cells' "notebook incomplete" flags: the kernel died in cell 8, ...).
+    """
+    ended = (record.get("limits") or {}).get("ended") or {}
+    notes = []
+    for phase, how in ended.items() if isinstance(ended, Mapping) else ():
+        if how in _ENDED:
+            notes.append(f"The {phase} run {_ENDED[how]}: cells that had not run by then "
+                         "show no output and earn no points.")
+    reasons = []
+    for row in record.get("cells") or []:
+        for flag in row.get("flags") or []:
+            text = _flag_text(flag)
+            if text.startswith(_INCOMPLETE):
+                reasons.append(explain_flag(text[len(_INCOMPLETE):]))
+    for reason in dict.fromkeys(reasons):
+        notes.append(f"Your notebook did not run to its end ({reason}); the cells after "
+                     "that point earned no points.")
+    return notes
 
 
 # --------------------------------------------------------------------------- Gradescope
@@ -329,7 +432,11 @@ def feedback_html(record: Mapping, info: AssignmentInfo, notebook_name: str,
     body = [f"<h1>{_esc(assignment)} / {_esc(notebook_name)}: feedback for {_esc(student)}</h1>"]
     if not graded:
         body.append(f'<p class="bad">This submission could not be graded: '
-                    f'{_esc(str(record.get("error") or "unknown error"))}</p>')
+                    f'{_esc(explain_flag(str(record.get("error") or "unknown error")))}</p>')
+    body += [f'<p class="bad">{_esc(note)}</p>' for note in run_notes(record)]
+    auto_max, hand_max = assignment_maxima(info, record)
+    body.append(f'<p class="note">{_esc(assignment)} is worth '
+                f"{_esc(format_maxima(auto_max, hand_max))} points.</p>")
     body.append("<table><tr><th>question</th><th>points</th></tr>")
     for gid, got, mx in auto:
         body.append(f"<tr><td>{_esc(gid)}</td><td>{_num(got)} / {_num(mx)}</td></tr>")

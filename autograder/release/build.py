@@ -1,6 +1,6 @@
 """Regenerate the students' release of every assignment from source.
 
-``python -m autograder.release.build [--assignment NAME] [--stub-all]``
+``python -m autograder release [--assignment NAME] [--stub-all]``
 
 For each assignment of ``assignments/gaps.toml`` (in that order):
 
@@ -279,24 +279,38 @@ def release(course_root: Path = COURSE_ROOT, lib_dir: Path = LIBRARY_DIR, *,
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.release.build", description=__doc__
-                                     .split("\n\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``python -m autograder release`` (defaults stay symbolic in --help)."""
     parser.add_argument("--assignment", action="append", metavar="NAME",
                         help="release only this assignment (repeatable); default: all")
     parser.add_argument("--stub-all", action="store_true",
                         help="stub every gap, including earlier assignments' ones")
-    parser.add_argument("--course", type=Path, default=COURSE_ROOT,
-                        help="the nbgrader course folder (default: %(default)s)")
-    parser.add_argument("--lib", type=Path, default=LIBRARY_DIR,
-                        help="the reference library folder (default: %(default)s)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--course", type=Path, default=None, metavar="DIR",
+                        help="the nbgrader course folder (default: assignments/ of this "
+                             "repository)")
+    parser.add_argument("--lib", type=Path, default=None, metavar="DIR",
+                        help="the reference library folder (default: cs231n_lib/ of this "
+                             "repository)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Release as ``args`` say; a one-line error and status 1 if nothing was released."""
+    course = args.course if args.course is not None else COURSE_ROOT
+    lib = args.lib if args.lib is not None else LIBRARY_DIR
     try:
-        release(args.course, args.lib, assignments=args.assignment, stub_all=args.stub_all)
-    except (ReleaseError, ValueError) as exc:
+        release(course, lib, assignments=args.assignment, stub_all=args.stub_all)
+    except (ReleaseError, ValueError, OSError) as exc:
         print(f"release failed: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.release.build``: the same as ``python -m autograder release``."""
+    parser = argparse.ArgumentParser(prog="python -m autograder release",
+                                     description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ for a failed one, the error it raised. Written answers are marked as graded
 by hand. Hidden tests are not in the student's copy; they run only when the
 work is graded, so full marks here are necessary, not sufficient.
 
+A notebook finds the learner's library the way the lab's kernels do: the
+nearest folder from its own up that holds ``cs231n_lib/`` goes first on
+``PYTHONPATH``, so ``workspace/conv/conv.ipynb`` runs ``workspace/cs231n_lib``.
+
 This runs the student's own code on the student's own machine, so there is
 no sandbox; the notebooks run in a child process (their kernel is a child of
 that) and a run that goes past the time limit is stopped.
@@ -24,7 +28,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import grade_cell_of
+from autograder.course import PACKAGE, grade_cell_of
 
 
 @dataclass
@@ -61,10 +65,17 @@ class NotebookCheck:
 
 
 def find_notebooks(paths: list[Path]) -> list[Path]:
-    """Notebooks named directly, inside the folders given, or one folder further down."""
+    """Notebooks named directly, inside the folders given, or one folder further down.
+
+    Raises ``FileNotFoundError`` for a path that does not exist and
+    ``ValueError`` for a file that is not a ``.ipynb`` notebook.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_file():
+            if path.suffix != ".ipynb":
+                raise ValueError(f"{path} is not a notebook (expected a .ipynb file, an "
+                                 "assignment folder or your workspace folder).")
             found.append(path)
             continue
         if not path.is_dir():
@@ -73,6 +84,29 @@ def find_notebooks(paths: list[Path]) -> list[Path]:
         here = sorted(path.glob("*.ipynb"))
         found += here or sorted(path.glob("*/*.ipynb"))
     return [p for p in found if ".ipynb_checkpoints" not in p.parts]
+
+
+def notebook_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be run as a Jupyter notebook, in one line, or None."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return f"not readable as notebook JSON ({' '.join(str(exc).split())[:120]})"
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return "not a Jupyter notebook: it has no list of cells"
+    if not isinstance(nb.get("nbformat"), int) or nb["nbformat"] < 4:
+        return f"not a version 4 Jupyter notebook (nbformat {nb.get('nbformat')!r})"
+    return None
+
+
+def library_root(folder: Path, levels: int = 3) -> Path | None:
+    """The nearest folder from ``folder`` up (``levels`` above it at most) that holds
+    ``cs231n_lib/``: a notebook's own copy first, else the workspace's one library."""
+    here = Path(folder).resolve()
+    for parent in [here, *list(here.parents)[:levels]]:
+        if (parent / PACKAGE / "__init__.py").is_file():
+            return parent
+    return None
 
 
 def score_notebook(nb: dict, path: Path) -> NotebookCheck:
@@ -107,12 +141,20 @@ def run_notebook(path: Path, *, cell_seconds: float = 60.0,
                  total_seconds: float = 600.0) -> NotebookCheck:
     """Execute ``path`` in a child process (in its own folder) and tally it."""
     path = Path(path).resolve()
+    problem = notebook_problem(path)
+    if problem:
+        return NotebookCheck(path, error=problem)
+    env = dict(os.environ)
+    root = library_root(path.parent)
+    if root is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryDirectory(prefix="self-check-") as tmp:
         out = Path(tmp) / "executed.ipynb"
         cmd = [sys.executable, "-m", "autograder.student.execute", str(path), str(out),
                str(cell_seconds), str(total_seconds), str(path.parent)]
         proc = subprocess.Popen(cmd, cwd=path.parent, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                env=env)
         try:
             _, err = proc.communicate(timeout=total_seconds + 60)
         except subprocess.TimeoutExpired:
@@ -140,23 +182,23 @@ def format_check(check: NotebookCheck) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m autograder check",
-        description="Run the visible tests of your notebooks and show the points earned. "
-                    "Hidden tests run only when your work is graded.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``python -m autograder check``."""
     parser.add_argument("paths", nargs="*", type=Path,
                         help="notebooks, assignment folders or your workspace "
-                             "(default: workspace/ if it exists, else this folder)")
+                             "(default: workspace/ if it exists, else the current folder)")
     parser.add_argument("--cell-timeout", type=float, default=60.0, metavar="S",
                         help="seconds one cell may run (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=600.0, metavar="S",
                         help="seconds one notebook may run (default: %(default)s)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check every notebook found; 0 if all visible tests pass, 1 if not, 2 if none found."""
     paths = args.paths or [Path("workspace") if Path("workspace").is_dir() else Path(".")]
     try:
         notebooks = find_notebooks(paths)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         print(f"check: {exc}", file=sys.stderr)
         return 2
     if not notebooks:
@@ -164,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     ok = True
     for nb in notebooks:
+        problem = notebook_problem(nb)
+        if problem:
+            print(f"check: {nb}: {problem}", file=sys.stderr)
+            ok = False
+            continue
         print(f"check: running {nb} ...", flush=True)
         result = run_notebook(nb, cell_seconds=args.cell_timeout, total_seconds=args.timeout)
         print(format_check(result), flush=True)
@@ -171,7 +218,3 @@ def main(argv: list[str] | None = None) -> int:
     print("Hidden tests run only when your work is graded: passing every visible test is "
           "necessary for full marks, not sufficient.")
     return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

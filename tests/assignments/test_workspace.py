@@ -1,52 +1,67 @@
-"""The learner's workspace never overwrites their files (autograder.student.workspace)."""
+"""The learner's workspace: one stubbed library, the notebooks, and never their work
+overwritten (autograder.student.workspace)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.student.workspace import main, update_workspace
+import pytest
+
+from autograder import cli
+from autograder.student.workspace import update_workspace
 
 
 def _fake_release(root: Path) -> Path:
     release = root / "release"
     (release / "backprop" / "cs231n_lib").mkdir(parents=True)
     (release / "backprop" / "backprop.ipynb").write_text('{"cells": "release"}')
-    (release / "backprop" / "cs231n_lib" / "affine.py").write_text("# stub\n")
-    (release / "backprop" / "cs231n_lib" / "__pycache__").mkdir()
-    (release / "backprop" / "cs231n_lib" / "__pycache__" / "affine.pyc").write_bytes(b"x")
+    (release / "backprop" / "gaps.json").write_text("{}")
+    # The release's per-assignment copy: later ones carry earlier solutions.
+    (release / "backprop" / "cs231n_lib" / "affine.py").write_text("# release copy\n")
     return release
 
 
-def test_first_run_adds_everything(tmp_path):
-    release = _fake_release(tmp_path)
-    report = update_workspace(release, tmp_path / "ws")
-    assert report.added == ["backprop/backprop.ipynb", "backprop/cs231n_lib/affine.py"]
-    assert report.kept == []
-    assert (tmp_path / "ws" / "backprop" / "cs231n_lib" / "affine.py").read_text() == "# stub\n"
-    assert not (tmp_path / "ws" / "backprop" / "cs231n_lib" / "__pycache__").exists()
+def _fake_library(root: Path) -> Path:
+    library = root / "stubbed" / "cs231n_lib"
+    (library / "__pycache__").mkdir(parents=True)
+    (library / "affine.py").write_text("# stub\n")
+    (library / "__pycache__" / "affine.pyc").write_bytes(b"x")
+    return library
+
+
+def test_first_run_adds_the_notebooks_and_one_library(tmp_path):
+    release, library = _fake_release(tmp_path), _fake_library(tmp_path)
+    report = update_workspace(release, tmp_path / "ws", library=library)
+    assert report.added == ["cs231n_lib/affine.py", "backprop/backprop.ipynb"]
+    assert report.kept == [] and report.old_copies == []
+    assert (tmp_path / "ws" / "cs231n_lib" / "affine.py").read_text() == "# stub\n"
+    # No per-assignment copy, no manifest, no caches.
+    assert not (tmp_path / "ws" / "backprop" / "cs231n_lib").exists()
+    assert not (tmp_path / "ws" / "backprop" / "gaps.json").exists()
+    assert not (tmp_path / "ws" / "cs231n_lib" / "__pycache__").exists()
 
 
 def test_existing_work_is_kept_and_new_files_and_assignments_are_added(tmp_path):
-    release = _fake_release(tmp_path)
+    release, library = _fake_release(tmp_path), _fake_library(tmp_path)
     ws = tmp_path / "ws"
-    update_workspace(release, ws)
-    mine = ws / "backprop" / "cs231n_lib" / "affine.py"
+    update_workspace(release, ws, library=library)
+    mine = ws / "cs231n_lib" / "affine.py"
     mine.write_text("def affine_forward(x, w, b):\n    return x @ w + b, None\n")
     (ws / "backprop" / "notes.txt").write_text("my notes")
-    # A new release: the library changed, a file and an assignment were added.
-    (release / "backprop" / "cs231n_lib" / "affine.py").write_text("# newer stub\n")
-    (release / "backprop" / "cs231n_lib" / "conv.py").write_text("# conv stub\n")
+    # A new version: the library changed, a file and an assignment were added.
+    (library / "affine.py").write_text("# newer stub\n")
+    (library / "conv.py").write_text("# conv stub\n")
     (release / "conv").mkdir()
     (release / "conv" / "conv.ipynb").write_text('{"cells": "conv"}')
 
-    report = update_workspace(release, ws)
+    report = update_workspace(release, ws, library=library)
     assert mine.read_text().startswith("def affine_forward")
     assert (ws / "backprop" / "notes.txt").read_text() == "my notes"
-    assert report.added == ["backprop/cs231n_lib/conv.py", "conv/conv.ipynb"]
-    assert report.kept == ["backprop/backprop.ipynb", "backprop/cs231n_lib/affine.py"]
-    assert report.kept_changed == ["backprop/cs231n_lib/affine.py"]
+    assert report.added == ["cs231n_lib/conv.py", "conv/conv.ipynb"]
+    assert report.kept == ["cs231n_lib/affine.py", "backprop/backprop.ipynb"]
+    assert report.kept_changed == ["cs231n_lib/affine.py"]
     summary = report.summary()
-    assert "kept   backprop/cs231n_lib/affine.py  (yours" in summary
+    assert "kept   cs231n_lib/affine.py  (yours" in summary
     assert "kept   1 unchanged file(s) in backprop/" in summary
 
 
@@ -59,13 +74,38 @@ def test_a_folder_where_a_file_would_go_is_left_alone(tmp_path):
     assert "backprop/backprop.ipynb" in report.kept_changed
 
 
-def test_command_line_reports_and_rejects_unknown_assignments(tmp_path, capsys):
-    release = _fake_release(tmp_path)
-    assert main(["--release", str(release), "--dest", str(tmp_path / "ws")]) == 0
-    out = capsys.readouterr().out
-    assert "added  backprop/backprop.ipynb" in out and "2 file(s) added, 0 kept" in out
-    assert main(["--release", str(release), "--dest", str(tmp_path / "ws")]) == 0
-    assert "0 file(s) added, 2 kept (0 of them with your changes)" in capsys.readouterr().out
-    assert main(["--release", str(release), "--dest", str(tmp_path / "ws"),
-                 "--assignment", "nope"]) == 1
-    assert "no release of ['nope']" in capsys.readouterr().err
+def test_an_old_workspace_keeps_its_copies_gets_no_new_ones_and_is_told_what_to_do(tmp_path):
+    release, library = _fake_release(tmp_path), _fake_library(tmp_path)
+    (release / "conv" / "cs231n_lib").mkdir(parents=True)
+    (release / "conv" / "conv.ipynb").write_text('{"cells": "conv"}')
+    (release / "conv" / "cs231n_lib" / "affine.py").write_text("# filled in: a solution\n")
+    ws = tmp_path / "ws"
+    old = ws / "backprop" / "cs231n_lib" / "affine.py"  # made by the old make lab
+    old.parent.mkdir(parents=True)
+    old.write_text("# the learner's half-done affine layer\n")
+
+    report = update_workspace(release, ws, library=library)
+    assert old.read_text() == "# the learner's half-done affine layer\n"
+    assert not (ws / "conv" / "cs231n_lib").exists()  # no solution-bearing copy
+    assert (ws / "conv" / "conv.ipynb").is_file()
+    assert (ws / "cs231n_lib" / "affine.py").read_text() == "# stub\n"
+    assert report.old_copies == ["backprop/cs231n_lib"]
+    note = report.summary().splitlines()[-1]
+    assert "backprop/cs231n_lib/" in note and "Copy the functions you wrote into" in note
+
+
+def test_command_line_rejects_a_release_without_assignments(tmp_path, capsys):
+    (tmp_path / "release").mkdir()
+    assert cli.main(["lab", "--release", str(tmp_path / "release"), "--dest",
+                     str(tmp_path / "ws"), "--no-browser"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lab: ") and "holds no released assignments" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "ws").exists()
+
+
+def test_unknown_assignments_are_refused(tmp_path):
+    from autograder.release.build import ReleaseError
+
+    with pytest.raises(ReleaseError, match=r"no release of \['nope'\]"):
+        update_workspace(_fake_release(tmp_path), tmp_path / "ws", ["nope"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ from autograder import cli
 from autograder.student.check import find_notebooks, format_check, score_notebook
 
 REPO = HELPERS_DIR.parents[1]
-COMMANDS = ("release", "collect", "grade", "export", "check", "demo")
+COMMANDS = ("release", "collect", "grade", "export", "check", "lab", "demo")
 
 
 def test_top_level_help_lists_every_command(capsys):
@@ -29,7 +30,107 @@ def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as stop:
         cli.main([command, "--help"])
     assert stop.value.code == 0
-    assert "usage: python -m autograder" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: python -m autograder {command} ")
+    # Defaults are said in words, never as this machine's absolute paths.
+    assert str(REPO) not in out and "/home/" not in out and "/tmp/" not in out
+
+
+def test_no_arguments_is_a_usage_error(capsys):
+    assert cli.main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def _one_line_error(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err + captured.out
+    return lines[0]
+
+
+def _course_with_source(tmp_path):
+    return make_course(tmp_path)  # source/ and release/ of ASSIGNMENT, an empty gradebook
+
+
+def test_collect_of_an_unknown_assignment_is_refused(tmp_path, capsys):
+    course = _course_with_source(tmp_path)
+    (tmp_path / "src" / "alice").mkdir(parents=True)
+    (tmp_path / "src" / "alice" / "nosuch.ipynb").write_text("{}")
+    assert cli.main(["collect", "nosuch", str(tmp_path / "src"), "--course", str(course)]) == 2
+    line = _one_line_error(capsys)
+    assert line.startswith("collect: no assignment named 'nosuch'") and ASSIGNMENT in line
+    assert not (course / "submitted").exists()
+
+
+def test_collect_needs_a_course_folder(tmp_path, capsys):
+    assert cli.main(["collect", ASSIGNMENT, str(tmp_path), "--course",
+                     str(tmp_path / "nope")]) == 2
+    assert "is not a course folder" in _one_line_error(capsys)
+
+
+def test_collect_that_imports_nothing_says_so(tmp_path, capsys):
+    course = _course_with_source(tmp_path)
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["collect", ASSIGNMENT, str(tmp_path / "empty"), "--course",
+                     str(course)]) == 1
+    assert capsys.readouterr().err.startswith("collect: nothing imported")
+
+
+def test_grade_of_an_unknown_assignment_is_refused(tmp_path, capsys):
+    course = _course_with_source(tmp_path)
+    submit_folder = course / "submitted" / "alice" / ASSIGNMENT
+    submit_folder.mkdir(parents=True)
+    assert cli.main(["grade", "nosuch", "--course", str(course)]) == 2
+    assert _one_line_error(capsys).startswith("grade: no assignment named 'nosuch'")
+
+
+def test_grade_before_collect_says_what_to_do(tmp_path, capsys):
+    course = _course_with_source(tmp_path)
+    assert cli.main(["grade", ASSIGNMENT, "--course", str(course)]) == 1
+    line = _one_line_error(capsys)
+    assert "no submissions of backprop" in line
+    assert "python -m autograder collect backprop DIR" in line
+    (course / "submitted").mkdir()
+    assert cli.main(["grade", "--course", str(course)]) == 1
+    assert "collect them first" in _one_line_error(capsys)
+
+
+def test_export_before_grading_writes_nothing(tmp_path, capsys):
+    course = _course_with_source(tmp_path)  # a gradebook exists, as after a release
+    assert (course / "gradebook.db").exists()
+    assert cli.main(["export", "--course", str(course)]) == 1
+    assert "run python -m autograder grade first" in _one_line_error(capsys)
+    assert not (course / "exports").exists()
+    assert cli.main(["export", "nosuch", "--course", str(course)]) == 2
+    assert "no assignment named 'nosuch'" in _one_line_error(capsys)
+
+
+def test_demo_of_an_unknown_assignment_is_refused(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert cli.main(["demo", "--assignment", "nosuch", "--out", str(out)]) == 2
+    assert _one_line_error(capsys).startswith("demo: no assignment named 'nosuch'")
+    assert not out.exists()
+    assert cli.main(["demo", "--students", "2", "--out", str(out)]) == 2
+    assert "--students must be at least" in _one_line_error(capsys)
+
+
+def test_check_refuses_what_is_not_a_notebook(tmp_path, capsys):
+    (tmp_path / "x.json").write_text("{}")
+    assert cli.main(["check", str(tmp_path / "x.json")]) == 2
+    assert "is not a notebook (expected a .ipynb file" in _one_line_error(capsys)
+    (tmp_path / "broken.ipynb").write_text("{}")
+    assert cli.main(["check", str(tmp_path / "broken.ipynb")]) == 1
+    captured = capsys.readouterr()
+    assert "broken.ipynb: not a Jupyter notebook: it has no list of cells" in captured.err
+    assert "jsonschema" not in captured.err + captured.out
+
+
+def test_release_of_an_unknown_assignment_fails_in_one_line(tmp_path, capsys):
+    course = _course_with_source(tmp_path)
+    shutil.copyfile(REPO / "assignments" / "gaps.toml", course / "gaps.toml")
+    assert cli.main(["release", "--assignment", "nosuch", "--course", str(course)]) == 1
+    assert "unknown assignment(s) ['nosuch']" in capsys.readouterr().err
 
 
 def test_module_entry_point_runs():
@@ -49,19 +150,17 @@ def test_grade_arguments_are_parsed():
         cli.build_parser().parse_args(["grade", "--jobs", "0"])
 
 
-def test_collect_and_grade_report_clear_errors(tmp_path, capsys):
+def test_collect_from_a_missing_folder_is_refused(tmp_path, capsys):
+    course = _course_with_source(tmp_path)
     assert cli.main(["collect", ASSIGNMENT, str(tmp_path / "nope"), "--course",
-                     str(tmp_path)]) == 2
-    assert "does not exist" in capsys.readouterr().err
-    assert cli.main(["grade", "--course", str(tmp_path)]) == 2
-    assert "collect them first" in capsys.readouterr().err
-    assert cli.main(["export", "--course", str(tmp_path)]) == 2
+                     str(course)]) == 2
+    assert "does not exist" in _one_line_error(capsys)
 
 
 def test_collect_auto_detects_folders_and_zips(tmp_path, capsys):
     import zipfile
 
-    folders, course = tmp_path / "folders", tmp_path / "course"
+    folders, course = tmp_path / "folders", _course_with_source(tmp_path)
     (folders / "alice").mkdir(parents=True)
     (folders / "alice" / "backprop.ipynb").write_text("{}")
     assert cli.main(["collect", ASSIGNMENT, str(folders), "--course", str(course)]) == 0
@@ -161,6 +260,30 @@ def test_self_check_runs_the_students_notebook(tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "test_affine" in done.stdout and "5 / 5" in done.stdout
+
+
+def test_self_check_finds_the_workspace_library_above_a_notebook(tmp_path):
+    from autograder.student.check import library_root
+
+    ws = tmp_path / "ws"
+    (ws / "cs231n_lib").mkdir(parents=True)
+    (ws / "cs231n_lib" / "__init__.py").write_text("")
+    (ws / "conv").mkdir()
+    assert library_root(ws / "conv") == ws.resolve()
+    assert library_root(tmp_path / "elsewhere") is None
+
+
+@pytest.mark.slow
+def test_self_check_runs_a_notebook_on_the_learners_one_library(tmp_path):
+    folder = _workspace_notebook(tmp_path, "import cs231n_lib\n"
+                                           "def double(x):\n    return cs231n_lib.twice(x)\n")
+    lib = folder.parent / "cs231n_lib"
+    lib.mkdir()
+    (lib / "__init__.py").write_text("def twice(x):\n    return x + x\n")
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", str(folder)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 / 5" in done.stdout
 
 
 @pytest.mark.slow

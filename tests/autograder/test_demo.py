@@ -33,6 +33,23 @@ def test_summary_groups_by_kind():
     assert "hostile:infinite_loop" in format_table(rows)
 
 
+def test_summary_counts_flags_as_the_csv_does_and_states_both_maxima():
+    records = [
+        # A flag on a cell only: grades.csv lists it, so the summary counts it.
+        {"student": "a", "status": "graded", "score": 27.0, "max_score": 27.0,
+         "manual_max_score": 6.0, "flags": [],
+         "cells": [{"grade_id": "test_x", "flags": ["integrity: checker replaced"]}]},
+        {"student": "b", "status": "graded", "score": 20.0, "max_score": 27.0,
+         "manual_max_score": 6.0, "flags": [],
+         "cells": [{"grade_id": "test_y", "flags": ["unverified: no probe"]}]},
+    ]
+    rows = summarise(records, {"a": "complete", "b": "complete"})
+    assert rows[0]["flagged"] == 1
+    table = format_table(rows)
+    assert "27 + 6" in table.splitlines()[2]
+    assert "scores are out of 27 autograded + 6 by hand" in table
+
+
 def _cell(points, max_points, *kinds):
     return {"points": points, "max_points": max_points,
             "probes": [{"name": f"p{i}", "kind": k, "passed": points == max_points}

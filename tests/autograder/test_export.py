@@ -7,7 +7,16 @@ import json
 
 from pipeline_helpers import ASSIGNMENT, HIDDEN_LINE, fake_grade, make_course, submit
 
-from autograder.grading.export import export_all, gradescope_results, strip_hidden
+from autograder.grading.export import (
+    AssignmentInfo,
+    attention_flags,
+    explain_flag,
+    export_all,
+    feedback_html,
+    format_maxima,
+    gradescope_results,
+    strip_hidden,
+)
 from autograder.grading.record import Recorder
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold** [l](javascript:1)'
@@ -57,11 +66,14 @@ def test_csv_one_row_per_student_with_errors(tmp_path):
     report = export_all(course, gradescope=False, feedback=False)
     with report.csv.open() as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["student_id", ASSIGNMENT, "total", "max_total", "flags", "errors"]
+    assert list(rows[0]) == ["student_id", ASSIGNMENT, "total", "max_total", "max_autograded",
+                             "max_by_hand", "flags", "errors"]
     by = {r["student_id"]: r for r in rows}
     assert set(by) == {"alice", "bob", "carol"}
     assert (by["alice"][ASSIGNMENT], by["alice"]["total"], by["alice"]["max_total"]) == (
         "5", "5", "6")
+    # max_total = the autograded test cells (2 + 3) + the written answer (1)
+    assert (by["alice"]["max_autograded"], by["alice"]["max_by_hand"]) == ("5", "1")
     assert by["bob"]["total"] == "2" and "tampered" in by["bob"]["flags"]
     assert by["carol"]["total"] == "0"
     assert by["carol"]["errors"] == f"{ASSIGNMENT}: malformed notebook JSON"
@@ -118,3 +130,56 @@ def test_feedback_hides_hidden_tests_and_escapes_student_text(tmp_path):
     assert "could not be graded" in pages["carol"] and "malformed notebook JSON" in pages["carol"]
     for page in pages.values():
         assert HIDDEN_LINE not in page
+
+
+def test_maxima_are_stated_the_same_way_in_the_feedback(tmp_path):
+    course = _graded_course(tmp_path)
+    report = export_all(course, csv_file=False, gradescope=False)
+    page = next(p for p in report.feedback if p.parts[-3] == "bob").read_text()
+    assert format_maxima(5, 1) == "5 autograded + 1 by hand"
+    assert format_maxima(27, 0) == "27 autograded"
+    assert "is worth 5 autograded + 1 by hand points" in page
+
+
+BAD_SIGNATURE = ("the notebook run crashed (exit 1, signal None): ValueError: Invalid "
+                 "Signature: b'aa6d0f3c9e'")
+
+
+def test_a_garbled_kernel_message_is_explained():
+    text = explain_flag(BAD_SIGNATURE)
+    assert "Invalid Signature" not in text and "aa6d" not in text
+    assert text.startswith("the notebook run crashed (exit 1, signal None): the kernel's "
+                           "messages arrived garbled")
+    assert "fork bomb" in text
+    assert explain_flag("tampered") == "tampered"
+
+
+def test_flagged_means_the_same_everywhere():
+    record = {"flags": ["unverified: no probe", BAD_SIGNATURE],
+              "cells": [{"grade_id": "test_graph", "flags": ["integrity: checker replaced"]},
+                        {"grade_id": "test_affine", "flags": ["unverified: no probe"]}]}
+    flags = attention_flags(record)
+    assert len(flags) == 2, flags  # the routine "unverified" ones stay out
+    assert flags[1] == "test_graph: integrity: checker replaced"
+    assert "garbled" in flags[0]
+    assert attention_flags({"flags": ["test_x: unverified: no probe"]}) == []
+
+
+def test_feedback_says_when_a_run_crashed(tmp_path):
+    course = make_course(tmp_path, gradebook=False)
+    info = AssignmentInfo.load(course, ASSIGNMENT)
+    record = {"student": "dave", "assignment": ASSIGNMENT, "status": "graded",
+              "cells": [], "max_score": 5.0, "manual_max_score": 1.0,
+              "limits": {"ended": {"notebook": "crashed", "probe": "ok"}}}
+    page = feedback_html(record, info, ASSIGNMENT, None)
+    assert "The notebook run crashed before it finished" in page
+    assert "probe run" not in page
+    record["limits"]["ended"] = {"notebook": "killed-by-limit"}
+    assert "killed for going over a resource limit" in feedback_html(record, info,
+                                                                      ASSIGNMENT, None)
+    record["limits"]["ended"] = {"notebook": "ok"}
+    assert "before it finished" not in feedback_html(record, info, ASSIGNMENT, None)
+    record["cells"] = [{"grade_id": g, "flags": ["notebook incomplete: the kernel died in "
+                                                 "cell 8"]} for g in ("test_affine", "test_graph")]
+    page = feedback_html(record, info, ASSIGNMENT, None)
+    assert page.count("Your notebook did not run to its end (the kernel died in cell 8)") == 1

@@ -1,11 +1,12 @@
 """Fixtures of the browser suite: a release, a learner's workspace, JupyterLab, Chromium.
 
 Everything is built once per test session in pytest's temporary folder: a copy
-of the course is released (``autograder.release.build``), copied into a workspace
-(``autograder.student.workspace``), and JupyterLab is started on it with the course's
-settings (``autograder.student.lab``) in private config, data and runtime folders, on
-loopback, with a random token. Chromium is Debian's (``/usr/bin/chromium``),
-driven by Playwright.
+of the course is released (``autograder.release.build``), a learner's workspace is
+made from it (``autograder.student.workspace``: the notebooks and one stubbed
+library), and JupyterLab is started on it with the course's settings
+(``autograder.student.lab``, the workspace on the kernels' path) in private
+config, data and runtime folders, on loopback, with a random token. Chromium is
+Debian's (``/usr/bin/chromium``), driven by Playwright.
 """
 
 from __future__ import annotations
@@ -35,8 +36,13 @@ from lab_server import (
 
 from autograder.demo.synth import make_submission
 from autograder.release.build import release
-from autograder.student.lab import lab_command, lab_environment, write_course_settings
-from autograder.student.workspace import update_workspace
+from autograder.student.lab import (
+    lab_command,
+    lab_environment,
+    write_course_settings,
+    write_library_guard,
+)
+from autograder.student.workspace import prepare_workspace
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +77,8 @@ def lab(released_course, tmp_path_factory) -> Lab:
     base = tmp_path_factory.mktemp("lab")
     root = base / "served"
     workspace = root / "workspace"
-    update_workspace(released_course / "release", workspace)
+    prepare_workspace(workspace, released_course / "release", lib_dir=REPO / "cs231n_lib",
+                      log=lambda *_: None)
     reference = root / "reference"
     for folder in sorted((released_course / "release").iterdir()):
         done = make_submission(released_course, folder.name, "reference", "reference",
@@ -79,7 +86,12 @@ def lab(released_course, tmp_path_factory) -> Lab:
         shutil.copytree(done, reference / folder.name,
                         ignore=shutil.ignore_patterns("timestamp.txt"))
     config_dir = write_course_settings(base / "config", TEST_USER_SETTINGS)
-    env = private_environment(base, lab_environment(config_dir))
+    env = private_environment(base, lab_environment(config_dir, workspace=workspace))
+    # The lab's kernel start-up file, in the private IPython folder. The server's
+    # root holds reference/ next to the workspace: with the root as the lab's
+    # folder, the completed notebooks there import their own library.
+    env["CS231N_WORKSPACE"] = str(root.resolve())
+    write_library_guard(Path(env["IPYTHONDIR"]))
     port, token = free_port(), secrets.token_hex(24)
     cmd = lab_command(root, port=port, token=token, open_browser=False)
     log = base / "jupyterlab.log"

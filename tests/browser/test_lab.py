@@ -1,4 +1,4 @@
-"""``make lab`` (``python -m autograder.student.lab``): the learner's workspace in JupyterLab.
+"""``make lab`` (``python -m autograder lab``): the learner's workspace in JupyterLab.
 
 The command is run as a learner runs it, on a workspace that already holds
 some of their work: that work is kept, every assignment is added, JupyterLab
@@ -43,7 +43,7 @@ def wait_for_url(log: Path, port: int, proc: subprocess.Popen) -> str:
         if match := pattern.search(text):
             return match.group(0)
         if proc.poll() is not None:
-            raise AssertionError(f"autograder.student.lab exited with {proc.returncode}:\n"
+            raise AssertionError(f"python -m autograder lab exited with {proc.returncode}:\n"
                                  f"{text[-4000:]}")
         time.sleep(0.25)
     raise AssertionError(f"no JupyterLab URL within {START_TIMEOUT} s:\n"
@@ -54,7 +54,7 @@ def wait_for_url(log: Path, port: int, proc: subprocess.Popen) -> str:
 def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
     release_dir = released_course / "release"
     workspace = tmp_path / "workspace"
-    mine = workspace / "backprop" / "cs231n_lib" / "affine.py"
+    mine = workspace / "cs231n_lib" / "affine.py"
     mine.parent.mkdir(parents=True)
     mine.write_text(LEARNER_WORK)
     home = tmp_path / "home"
@@ -74,7 +74,7 @@ def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
     log = tmp_path / "lab.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.student.lab", "--dest", str(workspace),
+            [sys.executable, "-m", "autograder", "lab", "--dest", str(workspace),
              "--release", str(release_dir), "--port", str(port), "--no-browser"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
@@ -84,6 +84,9 @@ def test_make_lab_opens_the_workspace(released_course, browser, tmp_path):
         assert mine.read_text() == LEARNER_WORK, "make lab overwrote the learner's file"
         released = sorted(p.name for p in release_dir.iterdir() if p.is_dir())
         assert all((workspace / name / f"{name}.ipynb").is_file() for name in released)
+        # One library for every notebook; no per-assignment copy with earlier solutions.
+        assert (workspace / "cs231n_lib" / "__init__.py").is_file()
+        assert not any((workspace / name / "cs231n_lib").exists() for name in released)
         settings = json.loads((workspace / ".jupyter" / "jupyter_server_config.json").read_text())
         assert settings["LabApp"]["news_url"] is None
 

@@ -1,6 +1,8 @@
 """A learner fills a library gap in JupyterLab's editor and checks it in the notebook.
 
-In a fresh workspace, the learner opens the activations notebook and runs it
+In a fresh workspace where the earlier assignments are done (the activations
+checks run on the learner's own gradient checker, a gap of ``backprop``), the
+learner opens the activations notebook and runs it
 down to the leaky ReLU test cell, which fails on the stub. They open
 ``cs231n_lib/activations.py`` from the file browser, replace the two stubs
 (forward and backward) with an implementation typed into the editor, save,
@@ -12,15 +14,19 @@ check fails and says which input's gradient is wrong and by how much.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from lab_server import artifacts_dir
+from lab_server import REPO, artifacts_dir
 from lab_ui import CellView, code_cells, menu, open_notebook, run_cell
 from playwright.sync_api import Page
 
+from autograder.release.build import release_rule, write_library
+from autograder.release.gaps import read_gap_table
+
 ASSIGNMENT = "activations"
-LIBRARY_FILE = "cs231n_lib/activations.py"
+LIBRARY_FILE = "cs231n_lib/activations.py"  # in the workspace, shared by every notebook
 TEST_CELL_SOURCE = "leaky_relu_forward(np.array("  # how the learner recognises the test cell
 FORWARD = ["    out = np.where(x > 0, x, alpha * x)"]
 BACKWARD = ["    dx = dout * np.where(x > 0, 1.0, alpha)"]
@@ -78,10 +84,29 @@ def find_test_cell(page: Page) -> CellView:
     return matches[0]
 
 
+@pytest.fixture
+def earlier_assignments_done(lab, tmp_path):
+    """The workspace library with the gaps before ``ASSIGNMENT`` filled in, as a learner
+    who did them has it; put back as it was afterwards (other tests need a fresh one)."""
+    table = read_gap_table(lab.course / "gaps.toml")
+    index = [row.name for row in table].index(ASSIGNMENT)
+    done = tmp_path / "cs231n_lib"
+    write_library(REPO / "cs231n_lib", done, table, release_rule(index))
+    library = lab.workspace / "cs231n_lib"
+    saved = tmp_path / "saved"
+    shutil.copytree(library, saved)
+    for row in table[:index]:
+        for module in row.modules:
+            rel = Path(*module.split(".")).with_suffix(".py")
+            shutil.copyfile(done / rel, library / rel)
+    yield
+    shutil.rmtree(library)
+    shutil.copytree(saved, library)
+
+
 @pytest.mark.browser
-def test_student_fills_a_gap_in_the_editor(lab, page):
-    folder = lab.workspace / ASSIGNMENT
-    library_file = folder / LIBRARY_FILE
+def test_student_fills_a_gap_in_the_editor(lab, page, earlier_assignments_done):
+    library_file = lab.workspace / LIBRARY_FILE
     open_notebook(page, lab.tree_url(f"workspace/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"))
 
     # The notebook down to the test cell; earlier cells may fail on other stubs.
@@ -91,7 +116,9 @@ def test_student_fills_a_gap_in_the_editor(lab, page):
     assert cell.errors and cell.errors[0].startswith("NotImplementedError"), cell.errors
     assert "leaky_relu_forward" in cell.text, "the stub's message does not name the function"
 
-    # The library file, from the file browser, in JupyterLab's editor.
+    # The library file, from the file browser (one folder up: the workspace's
+    # library serves every assignment), in JupyterLab's editor.
+    page.locator(".jp-BreadCrumbs-item", has_text=re.compile(r"^workspace$")).click()
     page.locator(".jp-DirListing-item", has_text=re.compile(r"^cs231n_lib")).dblclick()
     page.locator(".jp-DirListing-item", has_text=re.compile(r"^activations\.py")).dblclick()
     editor = page.locator(".jp-FileEditor .cm-content")
