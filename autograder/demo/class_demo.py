@@ -15,10 +15,8 @@ The demo course lives in ``demo-output/`` (or ``--out``), replaced on every run.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -286,42 +284,3 @@ def run_demo(out: Path, *, students: int = 30, jobs: int | None = None,
     log(f"demo: feedback in {course / 'feedback'}")
     return {"course": course, "kinds": kinds, "summary": summary, "rows": rows,
             "export": report}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m autograder demo",
-        description="Release the assignments into a demo course, synthesise a class "
-                    "(complete, partial, empty, wrong and hostile submissions), grade it in "
-                    "parallel, write the gradebook, CSV and feedback, and print a summary.")
-    parser.add_argument("--out", type=Path, default=Path("demo-output"),
-                        help="the demo folder, replaced on each run (default: %(default)s)")
-    parser.add_argument("--students", type=int, default=30,
-                        help="class size per assignment (default: %(default)s)")
-    parser.add_argument("--jobs", "-j", type=int, default=None,
-                        help="worker processes (default: number of cores)")
-    parser.add_argument("--assignment", action="append", metavar="NAME",
-                        help="assignment(s) to grade (default: the first one released)")
-    parser.add_argument("--cell-timeout", type=float, default=20.0, metavar="S",
-                        help="seconds per notebook cell (default: %(default)s)")
-    parser.add_argument("--timeout", type=float, default=180.0, metavar="S",
-                        help="seconds per submission (default: %(default)s)")
-    parser.add_argument("--no-hostile", action="store_true",
-                        help="leave the hostile submissions out")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-    if args.students < len(HONEST_KINDS):
-        parser.error(f"--students must be at least {len(HONEST_KINDS)}")
-    try:
-        run_demo(args.out, students=args.students, jobs=args.jobs,
-                 assignments=args.assignment, hostile=not args.no_hostile,
-                 cell_seconds=args.cell_timeout, submission_seconds=args.timeout,
-                 progress=not args.no_progress)
-    except (FileExistsError, FileNotFoundError, ValueError) as exc:
-        print(f"demo: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

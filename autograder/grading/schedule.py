@@ -249,11 +249,21 @@ class _Cluster:
     def close(self) -> None:
         if not self.own_client:
             return
+        # Workers still sending heartbeats while the scheduler goes print
+        # CommClosedError tracebacks of no interest to anyone: quiet during close.
+        quiet = [logging.getLogger(name) for name in ("distributed", "tornado")]
+        levels = [log.level for log in quiet]
+        for log in quiet:
+            log.setLevel(logging.CRITICAL)
         try:
             self.client.close()
         finally:
-            if self.cluster is not None:
-                self.cluster.close()
+            try:
+                if self.cluster is not None:
+                    self.cluster.close()
+            finally:
+                for log, level in zip(quiet, levels, strict=True):
+                    log.setLevel(level)
 
 
 def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
