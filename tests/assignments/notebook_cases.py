@@ -31,7 +31,34 @@ class NotebookCase:
     required_cells: frozenset[str] = frozenset()
     # Calls that must appear in the notebook's code cells.
     required_calls: tuple[str, ...] = ()
+    # Wrong code the *visible* part of a test cell must catch, with a message: a student who
+    # passes the visible checks should have right code (ties, exact zeros at a mask's
+    # boundary, fan-out, upstream gradients other than 1, ...).
+    visible_bugs: tuple[tuple[str, list[Bug]], ...] = ()
+    # Wrong answers typed into the notebook: (test cell, {answer cell: its wrong source}).
+    wrong_answers: tuple[tuple[str, dict[str, str]], ...] = ()
+    # A bug in one gap that a test cell of another gap (hidden part included) must not
+    # notice: one bug, one penalty.
+    independent_cells: tuple[tuple[str, list[Bug]], ...] = ()
+    # A bug, and a snippet of a demo cell that must then say it is skipped and draw nothing.
+    guarded_demos: tuple[tuple[list[Bug], str], ...] = ()
 
+
+# (gate, its gradient line, the same line without the upstream gradient out.grad)
+VALUE_GATES_WITHOUT_UPSTREAM = (
+    ("__add__", "self.grad += 1.0 * out.grad", "self.grad += 1.0"),
+    ("__sub__", "other.grad += -1.0 * out.grad", "other.grad += -1.0"),
+    ("__mul__", "other.grad += self.data * out.grad", "other.grad += self.data"),
+    ("__truediv__", "(1.0 / other.data) * out.grad", "(1.0 / other.data)"),
+    ("__pow__", "k * self.data ** (k - 1) * out.grad", "k * self.data ** (k - 1)"),
+    ("max", "(1.0 if self.data >= other.data else 0.0) * out.grad",
+     "(1.0 if self.data >= other.data else 0.0)"),
+    ("__neg__", "-1.0 * out.grad", "-1.0"),
+    ("exp", "out.data * out.grad", "out.data"),
+    ("tanh", "(1.0 - out.data ** 2) * out.grad", "(1.0 - out.data ** 2)"),
+    ("sigmoid", "out.data * (1.0 - out.data) * out.grad", "out.data * (1.0 - out.data)"),
+    ("relu", "(1.0 if self.data > 0 else 0.0) * out.grad", "(1.0 if self.data > 0 else 0.0)"),
+)
 
 BACKPROP = NotebookCase(
     name="backprop",
@@ -54,6 +81,51 @@ BACKPROP = NotebookCase(
         ]),
         ("test_grad_check_sparse", [("gradient_check", "grad_check_sparse",
                                      ("/ (2 * h)", "/ (2.02 * h)"))]),
+    ),
+    visible_bugs=(
+        # every gate of Value alone, with an upstream gradient other than 1
+        *(("test_value_backward", [("graph", f"Value.{gate}._backward", (old, new))])
+          for gate, old, new in VALUE_GATES_WITHOUT_UPSTREAM),
+        # fan-out: the second contribution overwrites the first
+        ("test_value_backward", [("graph", "Value.__mul__._backward",
+                                  ("self.grad += other.data * out.grad",
+                                   "self.grad = other.data * out.grad"))]),
+        ("test_value_backward", [("graph", "Value.__add__._backward",
+                                  ("other.grad += 1.0 * out.grad",
+                                   "other.grad = 1.0 * out.grad"))]),
+        # the kinks: ties of max go to self, relu's gradient at exactly 0 is 0
+        ("test_value_backward", [("graph", "Value.max._backward",
+                                  ("self.data >= other.data", "self.data > other.data"))]),
+        ("test_value_backward", [("graph", "Value.relu._backward",
+                                  ("self.data > 0", "self.data >= 0"))]),
+        ("test_staged_gates", [("graph", "max_gate_backward",
+                                ("dx = (x >= y) * dout", "dx = (x > y) * dout"))]),
+        ("test_staged_gates", [("graph", "max_gate_backward",
+                                ("dy = (y > x) * dout", "dy = (y >= x) * dout"))]),
+        # one-sided differences, right only on functions linear in the perturbed entry
+        ("test_numerical_gradient", [
+            ("gradient_check", "eval_numerical_gradient_array", ("x[ix] = old - h", "x[ix] = old")),
+            ("gradient_check", "eval_numerical_gradient_array", ("/ (2 * h)", "/ h")),
+        ]),
+        ("test_grad_check_sparse", [
+            ("gradient_check", "grad_check_sparse", ("x[ix] = old - h", "x[ix] = old")),
+            ("gradient_check", "grad_check_sparse", ("/ (2 * h)", "/ h")),
+        ]),
+        # checkers that leave x changed, found by a second check on the same array
+        ("test_grad_check_sparse", [("gradient_check", "grad_check_sparse",
+                                     ("finally:\n            x[ix] = old",
+                                      "finally:\n            pass"))]),
+        ("test_numerical_gradient", [("gradient_check", "eval_numerical_gradient",
+                                      ("finally:\n            x[ix] = old",
+                                       "finally:\n            pass"))]),
+        # the transposed weight gradient: the message must name dw
+        ("test_affine_backward", [("affine", "affine_backward",
+                                   ("dw = x_rows.T @ dout", "dw = dout.T @ x_rows"))]),
+    ),
+    guarded_demos=(
+        ([("graph", "Value.sigmoid._backward", None)], "def neuron_elementary"),
+        ([("gradient_check", "eval_numerical_gradient", ("/ (2 * h)", "/ (2.02 * h)"))],
+         "x = np.array([1.5, -0.8, 3e-6, 0.4, -2e-6])"),
     ),
 )
 
