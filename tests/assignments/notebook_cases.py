@@ -151,6 +151,31 @@ CONV = NotebookCase(
         ("test_max_pool_forward", [("conv", "max_pool_forward_naive",
                                     ("left:left + pw]", "left:left + 1]"))]),
     ),
+    visible_bugs=(
+        # ties: the last maximum of a window instead of the first
+        ("test_max_pool_backward", [("conv", "max_pool_backward_naive",
+                                     ("window.argmax(axis=2)",
+                                      "(ph * pw - 1) - window[:, :, ::-1].argmax(axis=2)"))]),
+        # overlapping windows and positions: = instead of +=
+        ("test_max_pool_backward", [("conv", "max_pool_backward_naive",
+                                     ("] += dout[:, :, i, j]", "] = dout[:, :, i, j]"))]),
+        ("test_conv_backward", [("conv", "conv_backward_naive",
+                                 ("dx_pad[:, :, top:top + HH, left:left + WW] +=",
+                                  "dx_pad[:, :, top:top + HH, left:left + WW] ="))]),
+        ("test_conv_backward", [("conv", "conv_backward_naive",
+                                 ("dw += np.tensordot", "dw = np.tensordot"))]),
+        ("test_conv_forward", [("conv", "conv_forward_naive",
+                                ("((0, 0), (0, 0), (pad, pad), (pad, pad))",
+                                 "((0, 0), (0, 0), (pad, pad), (pad, pad)), "
+                                 "constant_values=0.01"))]),
+    ),
+    guarded_demos=(
+        ([("conv", "conv_forward_naive", ("((0, 0), (0, 0), (pad, pad), (pad, pad))",
+                                          "((0, 0), (0, 0), (pad, pad), (pad, pad)), "
+                                          "constant_values=0.01"))],
+         "rows, cols = np.mgrid[0:40, 0:40]"),
+        ([("conv", "conv_backward_naive", None)], "def best_time(function, *args, repeats=3):"),
+    ),
 )
 
 # Every gapped activation has its own graded test cell.
