@@ -202,6 +202,25 @@ ACTIVATIONS = NotebookCase(
         ("test_prelu", [("activations", "prelu_backward",
                          ("range(x.ndim) if ax != 1", "range(x.ndim) if ax == 0"))]),
     ),
+    visible_bugs=(
+        # 4-D input with one alpha per channel: its gradient must sum over N, H and W
+        ("test_prelu", [("activations", "prelu_backward",
+                         ("range(x.ndim) if ax != 1", "range(x.ndim) if ax == 0"))]),
+        # x exactly 0 on the wrong side of the mask
+        ("test_leaky_relu", [("activations", "leaky_relu_backward",
+                              ("np.where(x > 0, 1.0, alpha)", "np.where(x >= 0, 1.0, alpha)"))]),
+        ("test_prelu", [("activations", "prelu_backward",
+                         ("negative = x <= 0", "negative = x < 0"))]),
+        ("test_elu", [("activations", "elu_backward",
+                       ("np.where(x > 0, 1.0, out + alpha)",
+                        "np.where(x >= 0, 1.0, out + alpha)"))]),
+        ("test_sigmoid", [("activations", "sigmoid_backward", None)]),
+    ),
+    guarded_demos=(
+        # with this bug, 5 stacked sigmoids would "pass" 0.25 of the gradient
+        ([("activations", "sigmoid_backward", None)], "def stack_gradient(name, x, depth):"),
+        ([("activations", "elu_backward", None)], "scales = np.logspace(-1, np.log10(30), 30)"),
+    ),
 )
 
 INITIALIZATION = NotebookCase(

@@ -11,6 +11,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -319,3 +320,50 @@ def test_graph_stubs_leave_the_gate_patterns_to_the_student():
     stubbed = stub_source(source, "cs231n_lib/graph.py", "backprop").lower()
     for name in ("distributor", "switcher", "router", "distributes", "switches", "routes"):
         assert name not in stubbed, f"the released graph.py names the pattern {name!r}"
+
+
+# ----------------------------------------------- what the demos show, as stated
+
+@pytest.fixture(scope="module")
+def reference_runs(tmp_path_factory):
+    """name -> (runs, cells) of that notebook on the reference library, run once."""
+    done = {}
+
+    def run(name: str) -> tuple[list[CellRun], list[dict]]:
+        if name not in done:
+            where = tmp_path_factory.mktemp(name)
+            shutil.copytree(LIBRARY, where / "cs231n_lib",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            cells = student_cells(name)
+            done[name] = run_cells(cells, where, where), cells
+        return done[name]
+
+    return run
+
+
+def _output_of(runs, cells, snippet: str) -> CellRun:
+    return next(r for c, r in zip(cells, runs, strict=True) if snippet in c["source"])
+
+
+@pytest.mark.slow
+def test_dead_relu_figure_has_a_row_per_unit_as_its_text_says(reference_runs):
+    runs, cells = reference_runs("activations")
+    figure = _output_of(runs, cells, "if demo_needs(\"dead_fraction\"):").figures[0]
+    assert [ax["ylabel"] for ax in figure][0] == "hidden unit"
+    assert {ax["xlabel"] for ax in figure} == {"validation digit"}
+    # 100 hidden units (rows) by 200 validation digits (columns)
+    assert all(image["shape"] == [100, 200] for ax in figure for image in ax["images"])
+
+
+@pytest.mark.slow
+def test_zero_centring_demo_shows_what_its_text_says(reference_runs):
+    runs, cells = reference_runs("activations")
+    text = _output_of(runs, cells, "w_target = np.array([1.0, -1.0])").stdout
+    fewest = dict(re.findall(r"(positive|zero-centred) inputs: fewest steps (\d+)", text))
+    table = {label: row.split() for label, row in
+             re.findall(r"^ *(positive|zero-centred) inputs((?: +\S+)+)$", text, re.M)}
+    # the text: about as many steps at one small rate; fewer for centred inputs at each
+    # one's best rate
+    small_positive, small_centred = float(table["positive"][0]), float(table["zero-centred"][0])
+    assert abs(small_positive - small_centred) < 0.1 * small_positive, table
+    assert int(fewest["zero-centred"]) < int(fewest["positive"]), fewest
