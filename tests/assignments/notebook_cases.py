@@ -269,6 +269,26 @@ INITIALIZATION = NotebookCase(
         # He without its factor 2 is Xavier
         ("test_xavier_he", [("init", "he", ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"))]),
     ),
+    visible_bugs=(
+        # Xavier scaled by the layer's outputs instead of its inputs
+        ("test_xavier_he", [("init", "xavier", ("/ np.sqrt(fan_in)", "/ np.sqrt(fan_out)"))]),
+        ("test_xavier_he", [("init", "he", ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"))]),
+    ),
+    # the notebook's rule (spread kept in [1/4, 4], at most 5% of tanh units bent) as measured
+    wrong_answers=tuple(
+        ("test_init_choice", {"init_choice": f"good_init = {choice!r}"})
+        for choice in ({"tanh": "he", "relu": "he"}, {"tanh": "small", "relu": "he"},
+                       {"tanh": "xavier", "relu": "xavier"})),
+    # the choice is measured with the schemes' definitions, not the student's he
+    independent_cells=(
+        ("test_init_choice", [("init", "he", ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"))]),
+    ),
+    guarded_demos=(
+        ([("init", "he", ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"))],
+         'SCHEMES = {"small: 0.01 * randn": "small"'),
+        ([("preprocess", "PCA.fit", ("np.argsort(eigvals)[::-1][:k]", "np.argsort(eigvals)[:k]"))],
+         "# The digits, whichever dataset the rest of the notebook uses."),
+    ),
 )
 
 BATCHNORM = NotebookCase(
