@@ -328,6 +328,21 @@ BATCHNORM = NotebookCase(
         ("test_spatial_batchnorm_backward", [("batchnorm", "spatial_batchnorm_backward",
                                               None)]),
     ),
+    visible_bugs=(
+        ("test_batchnorm_backward", [("batchnorm", "batchnorm_backward", None)]),
+        ("test_batchnorm_backward_alt", [("batchnorm", "batchnorm_backward_alt", None)]),
+        ("test_spatial_batchnorm_backward", [("batchnorm", "spatial_batchnorm_backward",
+                                              None)]),
+    ),
+    # a wrong staged backward costs its own cell only
+    independent_cells=(
+        ("test_batchnorm_backward_alt", [("batchnorm", "batchnorm_backward", None)]),
+        ("test_spatial_batchnorm_backward", [("batchnorm", "batchnorm_backward", None)]),
+    ),
+    guarded_demos=(
+        ([("batchnorm", "batchnorm_backward_alt", None)],
+         "from cs231n_lib.experiments import batchnorm_training"),
+    ),
 )
 
 CASES = (BACKPROP, CONV, ACTIVATIONS, INITIALIZATION, BATCHNORM)
