@@ -315,9 +315,9 @@ class GradientReport:
         clauses = [f"d{row.name}: {row.note}" if row.note else
                    f"d{row.name} {row.shape}: relative error {row.error:.2e}"
                    for row in failed]
-        return (f"{self.title}: {'; '.join(clauses)} (threshold {self.threshold:.0e}). "
-                "Each failed gradient is computed wrongly in the backward pass; the table "
-                "above has every input's error.")
+        return (f"a relative error is above {self.threshold:.0e} in {self.title}: "
+                f"{'; '.join(clauses)}. The backward pass computes each gradient named here "
+                "wrongly; the table above has every input's error.")
 
     def __str__(self) -> str:
         header = ("input", "shape", "max rel. error", f"< {self.threshold:.0e}")
