@@ -367,3 +367,12 @@ def test_zero_centring_demo_shows_what_its_text_says(reference_runs):
     small_positive, small_centred = float(table["positive"][0]), float(table["zero-centred"][0])
     assert abs(small_positive - small_centred) < 0.1 * small_positive, table
     assert int(fewest["zero-centred"]) < int(fewest["positive"]), fewest
+
+
+@pytest.mark.slow
+def test_a_failed_gradient_check_names_the_wrong_gradient(tmp_path):
+    backprop = next(case for case in CASES if case.name == "backprop")
+    transposed = ("affine", "affine_backward", ("dw = x_rows.T @ dout", "dw = dout.T @ x_rows"))
+    runs, _ = run_with_bugs(backprop, tmp_path, [transposed], until="test_affine_backward")
+    assert "dw: backward returned shape (5, 6), expected (6, 5)" in runs[-1].message, \
+        runs[-1].message
