@@ -101,6 +101,7 @@ def leaky_relu_forward(x, alpha=0.01):
     x = _float_array("x", x)
     alpha = _require_scalar("alpha", alpha)
     ### BEGIN SOLUTION
+    # Hint: np.where picks, per element, x or alpha times x (x exactly 0 goes to the alpha side)
     out = np.where(x > 0, x, alpha * x)
     ### END SOLUTION
     cache = (x, alpha)
@@ -123,6 +124,7 @@ def leaky_relu_backward(dout, cache):
     x, alpha = cache
     dout = _check_dout(dout, x)
     ### BEGIN SOLUTION
+    # Hint: the local slope is 1 where x > 0 and alpha elsewhere (at exactly 0 too)
     dx = dout * np.where(x > 0, 1.0, alpha)
     ### END SOLUTION
     return dx
@@ -172,6 +174,7 @@ def prelu_forward(x, alpha):
     x = _float_array("x", x, layout="(N, D) or (N, C, H, W)")
     alpha_b, scalar = _prelu_alpha(x, alpha)
     ### BEGIN SOLUTION
+    # Hint: as leaky ReLU, with alpha_b (alpha already broadcast to x's layout) as the slope
     out = np.where(x > 0, x, alpha_b * x)
     ### END SOLUTION
     cache = (x, alpha_b, scalar)
@@ -255,6 +258,7 @@ def elu_backward(dout, cache):
     x, out, alpha = cache
     dout = _check_dout(dout, x)
     ### BEGIN SOLUTION
+    # Hint: 1 where x > 0; elsewhere the derivative of alpha (exp(x) - 1), written with out
     # For x <= 0: d/dx alpha (exp(x) - 1) = alpha exp(x) = out + alpha.
     dx = dout * np.where(x > 0, 1.0, out + alpha)
     ### END SOLUTION
@@ -303,6 +307,7 @@ def sigmoid_backward(dout, cache):
     s = cache
     dout = _check_dout(dout, s)
     ### BEGIN SOLUTION
+    # Hint: the cache holds the output s; the sigmoid's derivative can be written with s alone
     dx = dout * s * (1.0 - s)
     ### END SOLUTION
     return dx
@@ -324,6 +329,7 @@ def tanh_forward(x):
     """
     x = _float_array("x", x)
     ### BEGIN SOLUTION
+    # Hint: numpy has it, and it does not overflow
     out = np.tanh(x)
     ### END SOLUTION
     cache = out
@@ -346,6 +352,7 @@ def tanh_backward(dout, cache):
     t = cache
     dout = _check_dout(dout, t)
     ### BEGIN SOLUTION
+    # Hint: the cache holds t = tanh(x); write the derivative of tanh with t alone
     dx = dout * (1.0 - t * t)
     ### END SOLUTION
     return dx

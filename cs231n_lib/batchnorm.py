@@ -239,7 +239,7 @@ def batchnorm_backward_alt(dout, cache):
     dout = _check_cache(cache, dout, "batchnorm_backward_alt")
     dx, dgamma, dbeta = None, None, None
     ### BEGIN SOLUTION
-    # Hint: dx = gamma / std * (dout - mean(dout) - x_hat * mean(dout * x_hat)), batch means.
+    # Hint: dbeta and dgamma first; dx then needs only those two sums and x_hat (Part 3's formula)
     x_centered, gamma, _, inv_std = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)

@@ -251,6 +251,7 @@ def rel_error(x, y):
     if x.size == 0:
         return 0.0
     ### BEGIN SOLUTION
+    # Hint: elementwise |x - y| over |x| + |y| floored at 1e-8, then the largest, as a float
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
     ### END SOLUTION
 
@@ -299,6 +300,24 @@ class GradientReport:
 
     def __bool__(self) -> bool:
         return self.passed
+
+    def failure_message(self) -> str:
+        """Why the check failed, naming each failed input ('' when it passed).
+
+        Meant for ``assert report.passed, report.failure_message()``: the message
+        says which gradient is wrong and by how much, not only that one is.
+        """
+        if not self.rows:
+            return f"{self.title}: backward returned no gradient to check."
+        failed = [row for row in self.rows if not row.passed]
+        if not failed:
+            return ""
+        clauses = [f"d{row.name}: {row.note}" if row.note else
+                   f"d{row.name} {row.shape}: relative error {row.error:.2e}"
+                   for row in failed]
+        return (f"a relative error is above {self.threshold:.0e} in {self.title}: "
+                f"{'; '.join(clauses)}. The backward pass computes each gradient named here "
+                "wrongly; the table above has every input's error.")
 
     def __str__(self) -> str:
         header = ("input", "shape", "max rel. error", f"< {self.threshold:.0e}")
@@ -476,7 +495,7 @@ def check_gradients(forward, backward, inputs, *, param_names=None, wrt=None, do
         if np.shape(grad) != shape:
             report.rows.append(GradientCheckRow(
                 name, shape, float("inf"), False,
-                note=f"backward returned shape {np.shape(grad)}"))
+                note=f"backward returned shape {np.shape(grad)}, expected {shape}"))
             continue
         numerical = eval_numerical_gradient_array(f_out, point, dout, h=h)
         error = rel_error(np.asarray(grad, dtype=np.float64), numerical)

@@ -20,12 +20,9 @@ The lecture's worked example, f(x, y, z) = (x + y) z::
     (-4.0, -4.0, 3.0)
 
 The staged functions ``add_gate_*``, ``mul_gate_*`` and ``max_gate_*`` do the
-same for the three gate patterns with CS231n's ``forward -> (out, cache)`` /
-``backward(dout, cache)`` convention, on scalars or arrays:
-
-- add: gradient *distributor* (each input gets ``dout`` unchanged);
-- mul: gradient *switcher* (each input gets ``dout`` times the other input);
-- max: gradient *router* (only the larger input gets ``dout``).
+same for three common gates with CS231n's ``forward -> (out, cache)`` /
+``backward(dout, cache)`` convention, on scalars or arrays. (What each of the
+three does with the upstream gradient is for the backprop assignment to find.)
 """
 
 from __future__ import annotations
@@ -100,9 +97,8 @@ class Value:
         out = Value(self.data + other.data, (self, other), "+")
 
         def _backward():
-            # add gate: distributes the upstream gradient unchanged
             ### BEGIN SOLUTION
-            # Hint: each input gets 1 * out.grad; use += since a value can feed many gates
+            # Hint: d(a + b)/da and d(a + b)/db, each times out.grad; += (a value can fan out)
             self.grad += 1.0 * out.grad
             other.grad += 1.0 * out.grad
             ### END SOLUTION
@@ -116,7 +112,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
-            # Hint: local gradients of a - b: 1 for a, -1 for b (accumulate with +=)
+            # Hint: the local gradients of a - b, times out.grad, added with += to each input
             self.grad += 1.0 * out.grad
             other.grad += -1.0 * out.grad
             ### END SOLUTION
@@ -129,9 +125,8 @@ class Value:
         out = Value(self.data * other.data, (self, other), "*")
 
         def _backward():
-            # mul gate: switches, each input gets the *other* input times upstream
             ### BEGIN SOLUTION
-            # Hint: mul is a switcher: each input's local gradient is the other input's data
+            # Hint: d(a b)/da and d(a b)/db in terms of a.data and b.data, each times out.grad
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
             ### END SOLUTION
@@ -147,7 +142,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
-            # Hint: d(a/b)/da = 1/b and d(a/b)/db = -a/b**2, each times out.grad
+            # Hint: the quotient rule gives d(a/b)/da and d(a/b)/db; multiply each by out.grad
             self.grad += (1.0 / other.data) * out.grad
             other.grad += (-self.data / other.data ** 2) * out.grad
             ### END SOLUTION
@@ -170,7 +165,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
-            # Hint: power rule: d(x**k)/dx = k * x**(k-1)
+            # Hint: the power rule, evaluated at self.data, times out.grad
             self.grad += k * self.data ** (k - 1) * out.grad
             ### END SOLUTION
 
@@ -178,14 +173,13 @@ class Value:
         return out
 
     def max(self, other) -> Value:
-        """max(self, other): routes the gradient to the larger input (ties go to self)."""
+        """max(self, other); on a tie, ``self`` counts as the larger input."""
         other = _as_value(other)
         out = Value(max(self.data, other.data), (self, other), "max")
 
         def _backward():
-            # max gate: routes the whole upstream gradient to the input that won
             ### BEGIN SOLUTION
-            # Hint: out.grad goes to the input that won (self on a tie), 0 to the other
+            # Hint: the local gradients of max(a, b) on each side of a = b (a tie counts as a > b)
             self.grad += (1.0 if self.data >= other.data else 0.0) * out.grad
             other.grad += (1.0 if other.data > self.data else 0.0) * out.grad
             ### END SOLUTION
@@ -200,7 +194,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
-            # Hint: d(-x)/dx = -1
+            # Hint: the local gradient of negation, times out.grad
             self.grad += -1.0 * out.grad
             ### END SOLUTION
 
@@ -211,9 +205,8 @@ class Value:
         out = Value(math.exp(self.data), (self,), "exp")
 
         def _backward():
-            # d/dx e^x = e^x, which the forward pass already computed
             ### BEGIN SOLUTION
-            # Hint: the local gradient of exp is exp(x) itself, already stored in out.data
+            # Hint: d/dx e^x is a number the forward pass already computed (out.data)
             self.grad += out.data * out.grad
             ### END SOLUTION
 
@@ -225,7 +218,7 @@ class Value:
 
         def _backward():
             ### BEGIN SOLUTION
-            # Hint: d tanh(x)/dx = 1 - tanh(x)**2, and tanh(x) is out.data
+            # Hint: write d tanh(x)/dx in terms of tanh(x), which is out.data
             self.grad += (1.0 - out.data ** 2) * out.grad
             ### END SOLUTION
 
@@ -242,9 +235,8 @@ class Value:
         out = Value(s, (self,), "sigmoid")
 
         def _backward():
-            # the sigmoid gate's local gradient is s (1 - s), at most 0.25
             ### BEGIN SOLUTION
-            # Hint: d s(x)/dx = s(x) (1 - s(x)), and s(x) is out.data
+            # Hint: write the sigmoid's derivative in terms of its output s(x), which is out.data
             self.grad += out.data * (1.0 - out.data) * out.grad
             ### END SOLUTION
 
@@ -255,9 +247,8 @@ class Value:
         out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
 
         def _backward():
-            # gradient 1 where the input was positive, 0 elsewhere (0 at the kink)
             ### BEGIN SOLUTION
-            # Hint: local gradient 1 where the input was positive, else 0
+            # Hint: the slope of max(0, x) at self.data (at exactly 0 this library uses 0)
             self.grad += (1.0 if self.data > 0 else 0.0) * out.grad
             ### END SOLUTION
 
@@ -303,7 +294,7 @@ class Value:
 
 
 def vmax(a, b) -> Value:
-    """max(a, b) of two Values (or a Value and a number) as a router gate."""
+    """max(a, b) of two Values (or a Value and a number) as one gate."""
     return _as_value(a).max(b)
 
 
@@ -361,7 +352,7 @@ def add_gate_forward(x, y):
 
 
 def add_gate_backward(dout, cache):
-    """Backward of the add gate: the gradient *distributor*.
+    """Backward of the add gate ``out = x + y``.
 
     Parameters
     ----------
@@ -378,6 +369,7 @@ def add_gate_backward(dout, cache):
     x, y = cache
     _check_dout(dout, x)
     ### BEGIN SOLUTION
+    # Hint: local gradient of each input times dout (the shapes already match)
     dx = 1.0 * dout
     dy = 1.0 * dout
     ### END SOLUTION
@@ -391,17 +383,17 @@ def mul_gate_forward(x, y):
 
 
 def mul_gate_backward(dout, cache):
-    """Backward of the mul gate: the gradient *switcher*.
+    """Backward of the mul gate ``out = x * y`` (elementwise).
 
     Returns
     -------
     dx, dy : float or ndarray
-        ``dx`` is ``y * dout`` and ``dy`` is ``x * dout``: each input gets the
-        other input times the upstream gradient.
+        Gradients with respect to ``x`` and ``y``, each of the inputs' shape.
     """
     x, y = cache
     _check_dout(dout, x)
     ### BEGIN SOLUTION
+    # Hint: elementwise, as Value.__mul__ does for one number: local gradient times dout
     dx = y * dout
     dy = x * dout
     ### END SOLUTION
@@ -415,17 +407,18 @@ def max_gate_forward(x, y):
 
 
 def max_gate_backward(dout, cache):
-    """Backward of the max gate: the gradient *router*.
+    """Backward of the max gate ``out = max(x, y)`` (elementwise).
 
     Returns
     -------
     dx, dy : float or ndarray
-        The upstream gradient goes to whichever input was larger (to ``x`` on a
-        tie); the other input gets 0.
+        Gradients with respect to ``x`` and ``y``. Where ``x == y``, ``x``
+        counts as the larger input (as in ``Value.max``).
     """
     x, y = cache
     _check_dout(dout, x)
     ### BEGIN SOLUTION
+    # Hint: boolean masks of where each input is the larger one (ties to x) times dout
     dx = (x >= y) * dout
     dy = (y > x) * dout
     ### END SOLUTION

@@ -3,20 +3,24 @@
 Every function draws ``W: (fan_in, fan_out)`` from a zero-mean Gaussian and
 differs only in its standard deviation:
 
-==============  ==============================  =========================
-scheme          W                               std
-==============  ==============================  =========================
-small random    0.01 * randn(fan_in, fan_out)   0.01
-given scale     scale * randn(fan_in, fan_out)  scale
-Xavier          randn(...) / sqrt(fan_in)       1 / sqrt(fan_in)
-He (Kaiming)    randn(...) / sqrt(fan_in / 2)   sqrt(2 / fan_in)
-==============  ==============================  =========================
+==============  =========================  ===========================
+scheme          std                        Var(w) * fan_in
+==============  =========================  ===========================
+small random    0.01 (or a given std)      -
+given scale     scale                      -
+Xavier          1 / sqrt(fan_in)           1
+He (Kaiming)    sqrt(2 / fan_in)           2
+==============  =========================  ===========================
 
 Small random numbers work in small nets but in a deep one the activations
-shrink towards zero layer after layer; large ones saturate tanh units. Xavier
-(Glorot & Bengio 2010) keeps the variance of tanh activations steady; ReLU
-zeroes half of its inputs, and He et al. (2015) double the variance to make
-up for it.
+shrink towards zero layer after layer; large ones saturate tanh units.
+Glorot & Bengio (2010) keep the variance of the activations (forward, which
+needs ``fan_in * Var(w) = 1``) and of the gradients (backward, which needs
+``fan_out * Var(w) = 1``) steady, and compromise on
+``Var(w) = 2 / (fan_in + fan_out)``. The lecture, and ``xavier`` here, use the
+forward condition alone, ``Var(w) = 1 / fan_in`` (the two agree when
+``fan_in == fan_out``). ReLU zeroes half of its inputs, and He et al. (2015)
+double the variance to make up for it.
 
 All functions take an explicit ``numpy.random.Generator`` so that a draw can
 be repeated: ``rng = np.random.default_rng(0)``. For a conv layer with
@@ -57,7 +61,7 @@ def _check_scale(name: str, value) -> float:
 
 
 def small_random(fan_in, fan_out, rng, std=0.01) -> np.ndarray:
-    """Small Gaussian weights, ``std * randn(fan_in, fan_out)`` (0.01 by default).
+    """Small Gaussian weights with standard deviation ``std`` (0.01 by default).
 
     Parameters
     ----------
@@ -75,12 +79,13 @@ def small_random(fan_in, fan_out, rng, std=0.01) -> np.ndarray:
     fan_in, fan_out = _check(fan_in, fan_out, rng)
     std = _check_scale("std", std)
     ### BEGIN SOLUTION
+    # Hint: one standard normal draw of shape (fan_in, fan_out), scaled to the wanted std
     return std * rng.standard_normal((fan_in, fan_out))
     ### END SOLUTION
 
 
 def scaled_random(fan_in, fan_out, rng, scale) -> np.ndarray:
-    """Gaussian weights of a given scale, ``scale * randn(fan_in, fan_out)``.
+    """Gaussian weights with standard deviation ``scale``.
 
     Returns
     -------
@@ -90,12 +95,17 @@ def scaled_random(fan_in, fan_out, rng, scale) -> np.ndarray:
     fan_in, fan_out = _check(fan_in, fan_out, rng)
     scale = _check_scale("scale", scale)
     ### BEGIN SOLUTION
+    # Hint: as small_random, with scale as the standard deviation
     return scale * rng.standard_normal((fan_in, fan_out))
     ### END SOLUTION
 
 
 def xavier(fan_in, fan_out, rng) -> np.ndarray:
-    """Xavier initialisation, ``randn(fan_in, fan_out) / sqrt(fan_in)``.
+    """Xavier initialisation as in the lecture: ``fan_in * Var(w) = 1``.
+
+    Glorot & Bengio's paper averages this forward condition with the backward
+    one, ``Var(w) = 2 / (fan_in + fan_out)``; this function uses the forward
+    condition alone.
 
     Returns
     -------
@@ -104,12 +114,13 @@ def xavier(fan_in, fan_out, rng) -> np.ndarray:
     """
     fan_in, fan_out = _check(fan_in, fan_out, rng)
     ### BEGIN SOLUTION
+    # Hint: which std makes fan_in * Var(w) = 1? Scale one standard normal draw by it
     return rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)
     ### END SOLUTION
 
 
 def he(fan_in, fan_out, rng) -> np.ndarray:
-    """He (Kaiming) initialisation for ReLU, ``randn(fan_in, fan_out) / sqrt(fan_in / 2)``.
+    """He (Kaiming) initialisation for ReLU: ``fan_in * Var(w) = 2``.
 
     Returns
     -------
@@ -118,6 +129,7 @@ def he(fan_in, fan_out, rng) -> np.ndarray:
     """
     fan_in, fan_out = _check(fan_in, fan_out, rng)
     ### BEGIN SOLUTION
+    # Hint: as xavier, but ReLU halves the variance: which std makes fan_in * Var(w) = 2?
     return rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in / 2.0)
     ### END SOLUTION
 

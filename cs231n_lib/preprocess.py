@@ -84,6 +84,7 @@ class MeanImage(_Fitted):
         """Learn the mean image of ``X_train: (N, ...)``; returns ``self``."""
         X_train = self._check_fit_input(X_train)
         ### BEGIN SOLUTION
+        # Hint: average over the samples only (axis 0): one mean per pixel and channel
         self.mean_ = X_train.mean(axis=0)
         ### END SOLUTION
         return self
@@ -92,6 +93,7 @@ class MeanImage(_Fitted):
         """``X - mean_`` for ``X`` of the fitted sample shape; a new float64 array."""
         X = self._check_transform_input(X)
         ### BEGIN SOLUTION
+        # Hint: subtract the stored mean into a new array; never modify X in place
         return X - self.mean_
         ### END SOLUTION
 
@@ -114,6 +116,7 @@ class ChannelMean(_Fitted):
         if X_train.ndim != 4:
             raise ShapeError(f"X_train must be (N, C, H, W); got shape {X_train.shape}.")
         ### BEGIN SOLUTION
+        # Hint: average over samples, rows and columns: every axis but the channel axis 1
         self.mean_ = X_train.mean(axis=(0, 2, 3))
         ### END SOLUTION
         return self
@@ -122,6 +125,7 @@ class ChannelMean(_Fitted):
         """``X - mean_`` channel by channel, for ``X: (N, C, H, W)``."""
         X = self._check_transform_input(X)
         ### BEGIN SOLUTION
+        # Hint: give mean_ the shape (1, C, 1, 1) so it broadcasts over samples and pixels
         return X - self.mean_[None, :, None, None]
         ### END SOLUTION
 
@@ -148,6 +152,7 @@ class Standardize(_Fitted):
         """Learn the mean and std of each feature of ``X_train: (N, ...)``; returns ``self``."""
         X_train = self._check_fit_input(X_train)
         ### BEGIN SOLUTION
+        # Hint: per feature over axis 0: the mean, and the std from the biased variance plus eps
         self.mean_ = X_train.mean(axis=0)
         self.std_ = np.sqrt(X_train.var(axis=0) + self.eps)
         ### END SOLUTION
@@ -157,6 +162,7 @@ class Standardize(_Fitted):
         """``(X - mean_) / std_``."""
         X = self._check_transform_input(X)
         ### BEGIN SOLUTION
+        # Hint: centre with the fitted mean, then divide by the fitted std
         return (X - self.mean_) / self.std_
         ### END SOLUTION
 
@@ -200,6 +206,7 @@ class PCA(_Fitted):
             raise ValueError(f"n_components is {k} but the samples have only {X.shape[1]} "
                              "features; keep at most that many.")
         ### BEGIN SOLUTION
+        # Hint: covariance of the centred rows (1/N), np.linalg.eigh, then the k largest, descending
         self.mean_ = X.mean(axis=0)
         centered = X - self.mean_
         cov = centered.T @ centered / X.shape[0]
@@ -214,6 +221,7 @@ class PCA(_Fitted):
         """Coordinates along the kept directions, ``(N, K)``."""
         X = self._check_transform_input(X)
         ### BEGIN SOLUTION
+        # Hint: flatten each sample, centre it, project onto each row of components_
         return (X.reshape(X.shape[0], -1) - self.mean_) @ self.components_.T
         ### END SOLUTION
 
@@ -254,6 +262,7 @@ class Whiten(PCA):
         """Whitened coordinates, ``(N, K)``."""
         Z = super().transform(X)
         ### BEGIN SOLUTION
+        # Hint: divide each PCA coordinate by its std along that direction (eps included)
         return Z / np.sqrt(self.explained_variance_ + self.eps)
         ### END SOLUTION
 

@@ -161,7 +161,7 @@ def plot_activation_histograms(activations, *, bins: int = 50, value_range=None,
 
 
 def grid_image(images, *, padding: int = 1, ncols: int | None = None,
-               scale: str = "each") -> np.ndarray:
+               scale: str = "all") -> np.ndarray:
     """Tile images, filters or feature maps into one image.
 
     Parameters
@@ -174,9 +174,12 @@ def grid_image(images, *, padding: int = 1, ncols: int | None = None,
         Pixels between tiles.
     ncols : int, optional
         Tiles per row; about a square by default.
-    scale : {'each', 'all'}
-        Stretch each tile to [0, 1] on its own (filters have very different
-        ranges), or all tiles with one shared range.
+    scale : {'all', 'each'}
+        ``'all'`` (default): one colour scale for the whole grid, the grid's
+        smallest value black and its largest white, so that a weak filter looks
+        weak next to a strong one. ``'each'``: every tile stretched to [0, 1] on
+        its own, which shows each tile's pattern but hides how their sizes
+        compare (tiny random filters then look like trained ones).
 
     Returns
     -------
@@ -217,8 +220,9 @@ def grid_image(images, *, padding: int = 1, ncols: int | None = None,
 
 
 def plot_grid(images, *, title: str | None = None, padding: int = 1,
-              ncols: int | None = None, scale: str = "each") -> InlineFigure:
-    """Show ``grid_image(images, ...)`` in a figure with one axes."""
+              ncols: int | None = None, scale: str = "all") -> InlineFigure:
+    """Show ``grid_image(images, ...)`` in a figure with one axes (one colour scale
+    for the whole grid unless ``scale='each'``)."""
     grid = grid_image(images, padding=padding, ncols=ncols, scale=scale)
     height = 5.0 * grid.shape[0] / max(grid.shape[1], 1)
     fig = InlineFigure(figsize=(5.0, max(height, 1.0) + (0.4 if title else 0)),

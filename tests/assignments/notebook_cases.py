@@ -31,7 +31,34 @@ class NotebookCase:
     required_cells: frozenset[str] = frozenset()
     # Calls that must appear in the notebook's code cells.
     required_calls: tuple[str, ...] = ()
+    # Wrong code the *visible* part of a test cell must catch, with a message: a student who
+    # passes the visible checks should have right code (ties, exact zeros at a mask's
+    # boundary, fan-out, upstream gradients other than 1, ...).
+    visible_bugs: tuple[tuple[str, list[Bug]], ...] = ()
+    # Wrong answers typed into the notebook: (test cell, {answer cell: its wrong source}).
+    wrong_answers: tuple[tuple[str, dict[str, str]], ...] = ()
+    # A bug in one gap that a test cell of another gap (hidden part included) must not
+    # notice: one bug, one penalty.
+    independent_cells: tuple[tuple[str, list[Bug]], ...] = ()
+    # A bug, and a snippet of a demo cell that must then say it is skipped and draw nothing.
+    guarded_demos: tuple[tuple[list[Bug], str], ...] = ()
 
+
+# (gate, its gradient line, the same line without the upstream gradient out.grad)
+VALUE_GATES_WITHOUT_UPSTREAM = (
+    ("__add__", "self.grad += 1.0 * out.grad", "self.grad += 1.0"),
+    ("__sub__", "other.grad += -1.0 * out.grad", "other.grad += -1.0"),
+    ("__mul__", "other.grad += self.data * out.grad", "other.grad += self.data"),
+    ("__truediv__", "(1.0 / other.data) * out.grad", "(1.0 / other.data)"),
+    ("__pow__", "k * self.data ** (k - 1) * out.grad", "k * self.data ** (k - 1)"),
+    ("max", "(1.0 if self.data >= other.data else 0.0) * out.grad",
+     "(1.0 if self.data >= other.data else 0.0)"),
+    ("__neg__", "-1.0 * out.grad", "-1.0"),
+    ("exp", "out.data * out.grad", "out.data"),
+    ("tanh", "(1.0 - out.data ** 2) * out.grad", "(1.0 - out.data ** 2)"),
+    ("sigmoid", "out.data * (1.0 - out.data) * out.grad", "out.data * (1.0 - out.data)"),
+    ("relu", "(1.0 if self.data > 0 else 0.0) * out.grad", "(1.0 if self.data > 0 else 0.0)"),
+)
 
 BACKPROP = NotebookCase(
     name="backprop",
@@ -54,6 +81,51 @@ BACKPROP = NotebookCase(
         ]),
         ("test_grad_check_sparse", [("gradient_check", "grad_check_sparse",
                                      ("/ (2 * h)", "/ (2.02 * h)"))]),
+    ),
+    visible_bugs=(
+        # every gate of Value alone, with an upstream gradient other than 1
+        *(("test_value_backward", [("graph", f"Value.{gate}._backward", (old, new))])
+          for gate, old, new in VALUE_GATES_WITHOUT_UPSTREAM),
+        # fan-out: the second contribution overwrites the first
+        ("test_value_backward", [("graph", "Value.__mul__._backward",
+                                  ("self.grad += other.data * out.grad",
+                                   "self.grad = other.data * out.grad"))]),
+        ("test_value_backward", [("graph", "Value.__add__._backward",
+                                  ("other.grad += 1.0 * out.grad",
+                                   "other.grad = 1.0 * out.grad"))]),
+        # the kinks: ties of max go to self, relu's gradient at exactly 0 is 0
+        ("test_value_backward", [("graph", "Value.max._backward",
+                                  ("self.data >= other.data", "self.data > other.data"))]),
+        ("test_value_backward", [("graph", "Value.relu._backward",
+                                  ("self.data > 0", "self.data >= 0"))]),
+        ("test_staged_gates", [("graph", "max_gate_backward",
+                                ("dx = (x >= y) * dout", "dx = (x > y) * dout"))]),
+        ("test_staged_gates", [("graph", "max_gate_backward",
+                                ("dy = (y > x) * dout", "dy = (y >= x) * dout"))]),
+        # one-sided differences, right only on functions linear in the perturbed entry
+        ("test_numerical_gradient", [
+            ("gradient_check", "eval_numerical_gradient_array", ("x[ix] = old - h", "x[ix] = old")),
+            ("gradient_check", "eval_numerical_gradient_array", ("/ (2 * h)", "/ h")),
+        ]),
+        ("test_grad_check_sparse", [
+            ("gradient_check", "grad_check_sparse", ("x[ix] = old - h", "x[ix] = old")),
+            ("gradient_check", "grad_check_sparse", ("/ (2 * h)", "/ h")),
+        ]),
+        # checkers that leave x changed, found by a second check on the same array
+        ("test_grad_check_sparse", [("gradient_check", "grad_check_sparse",
+                                     ("finally:\n            x[ix] = old",
+                                      "finally:\n            pass"))]),
+        ("test_numerical_gradient", [("gradient_check", "eval_numerical_gradient",
+                                      ("finally:\n            x[ix] = old",
+                                       "finally:\n            pass"))]),
+        # the transposed weight gradient: the message must name dw
+        ("test_affine_backward", [("affine", "affine_backward",
+                                   ("dw = x_rows.T @ dout", "dw = dout.T @ x_rows"))]),
+    ),
+    guarded_demos=(
+        ([("graph", "Value.sigmoid._backward", None)], "def neuron_elementary"),
+        ([("gradient_check", "eval_numerical_gradient", ("/ (2 * h)", "/ (2.02 * h)"))],
+         "x = np.array([1.5, -0.8, 3e-6, 0.4, -2e-6])"),
     ),
 )
 
@@ -78,6 +150,31 @@ CONV = NotebookCase(
         # the window is pool_height x pool_width, not a single column
         ("test_max_pool_forward", [("conv", "max_pool_forward_naive",
                                     ("left:left + pw]", "left:left + 1]"))]),
+    ),
+    visible_bugs=(
+        # ties: the last maximum of a window instead of the first
+        ("test_max_pool_backward", [("conv", "max_pool_backward_naive",
+                                     ("window.argmax(axis=2)",
+                                      "(ph * pw - 1) - window[:, :, ::-1].argmax(axis=2)"))]),
+        # overlapping windows and positions: = instead of +=
+        ("test_max_pool_backward", [("conv", "max_pool_backward_naive",
+                                     ("] += dout[:, :, i, j]", "] = dout[:, :, i, j]"))]),
+        ("test_conv_backward", [("conv", "conv_backward_naive",
+                                 ("dx_pad[:, :, top:top + HH, left:left + WW] +=",
+                                  "dx_pad[:, :, top:top + HH, left:left + WW] ="))]),
+        ("test_conv_backward", [("conv", "conv_backward_naive",
+                                 ("dw += np.tensordot", "dw = np.tensordot"))]),
+        ("test_conv_forward", [("conv", "conv_forward_naive",
+                                ("((0, 0), (0, 0), (pad, pad), (pad, pad))",
+                                 "((0, 0), (0, 0), (pad, pad), (pad, pad)), "
+                                 "constant_values=0.01"))]),
+    ),
+    guarded_demos=(
+        ([("conv", "conv_forward_naive", ("((0, 0), (0, 0), (pad, pad), (pad, pad))",
+                                          "((0, 0), (0, 0), (pad, pad), (pad, pad)), "
+                                          "constant_values=0.01"))],
+         "rows, cols = np.mgrid[0:40, 0:40]"),
+        ([("conv", "conv_backward_naive", None)], "def best_time(function, *args, repeats=3):"),
     ),
 )
 
@@ -104,6 +201,25 @@ ACTIVATIONS = NotebookCase(
         # a per-channel alpha shares one slope over N, H and W: its gradient must sum over them
         ("test_prelu", [("activations", "prelu_backward",
                          ("range(x.ndim) if ax != 1", "range(x.ndim) if ax == 0"))]),
+    ),
+    visible_bugs=(
+        # 4-D input with one alpha per channel: its gradient must sum over N, H and W
+        ("test_prelu", [("activations", "prelu_backward",
+                         ("range(x.ndim) if ax != 1", "range(x.ndim) if ax == 0"))]),
+        # x exactly 0 on the wrong side of the mask
+        ("test_leaky_relu", [("activations", "leaky_relu_backward",
+                              ("np.where(x > 0, 1.0, alpha)", "np.where(x >= 0, 1.0, alpha)"))]),
+        ("test_prelu", [("activations", "prelu_backward",
+                         ("negative = x <= 0", "negative = x < 0"))]),
+        ("test_elu", [("activations", "elu_backward",
+                       ("np.where(x > 0, 1.0, out + alpha)",
+                        "np.where(x >= 0, 1.0, out + alpha)"))]),
+        ("test_sigmoid", [("activations", "sigmoid_backward", None)]),
+    ),
+    guarded_demos=(
+        # with this bug, 5 stacked sigmoids would "pass" 0.25 of the gradient
+        ([("activations", "sigmoid_backward", None)], "def stack_gradient(name, x, depth):"),
+        ([("activations", "elu_backward", None)], "scales = np.logspace(-1, np.log10(30), 30)"),
     ),
 )
 
@@ -153,6 +269,26 @@ INITIALIZATION = NotebookCase(
         # He without its factor 2 is Xavier
         ("test_xavier_he", [("init", "he", ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"))]),
     ),
+    visible_bugs=(
+        # Xavier scaled by the layer's outputs instead of its inputs
+        ("test_xavier_he", [("init", "xavier", ("/ np.sqrt(fan_in)", "/ np.sqrt(fan_out)"))]),
+        ("test_xavier_he", [("init", "he", ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"))]),
+    ),
+    # the notebook's rule (spread kept in [1/4, 4], at most 5% of tanh units bent) as measured
+    wrong_answers=tuple(
+        ("test_init_choice", {"init_choice": f"good_init = {choice!r}"})
+        for choice in ({"tanh": "he", "relu": "he"}, {"tanh": "small", "relu": "he"},
+                       {"tanh": "xavier", "relu": "xavier"})),
+    # the choice is measured with the schemes' definitions, not the student's he
+    independent_cells=(
+        ("test_init_choice", [("init", "he", ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"))]),
+    ),
+    guarded_demos=(
+        ([("init", "he", ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"))],
+         'SCHEMES = {"small: 0.01 * randn": "small"'),
+        ([("preprocess", "PCA.fit", ("np.argsort(eigvals)[::-1][:k]", "np.argsort(eigvals)[:k]"))],
+         "# The digits, whichever dataset the rest of the notebook uses."),
+    ),
 )
 
 BATCHNORM = NotebookCase(
@@ -191,6 +327,21 @@ BATCHNORM = NotebookCase(
                                               "x.reshape(N * H * W, C)"))]),
         ("test_spatial_batchnorm_backward", [("batchnorm", "spatial_batchnorm_backward",
                                               None)]),
+    ),
+    visible_bugs=(
+        ("test_batchnorm_backward", [("batchnorm", "batchnorm_backward", None)]),
+        ("test_batchnorm_backward_alt", [("batchnorm", "batchnorm_backward_alt", None)]),
+        ("test_spatial_batchnorm_backward", [("batchnorm", "spatial_batchnorm_backward",
+                                              None)]),
+    ),
+    # a wrong staged backward costs its own cell only
+    independent_cells=(
+        ("test_batchnorm_backward_alt", [("batchnorm", "batchnorm_backward", None)]),
+        ("test_spatial_batchnorm_backward", [("batchnorm", "batchnorm_backward", None)]),
+    ),
+    guarded_demos=(
+        ([("batchnorm", "batchnorm_backward_alt", None)],
+         "from cs231n_lib.experiments import batchnorm_training"),
     ),
 )
 

@@ -214,7 +214,25 @@ def test_a_gradient_of_the_wrong_shape_is_a_failed_row(rng):
                                            affine_backward(d, c)[2]),
                              [x, w, b])
     assert not report["w"].passed
-    assert "backward returned shape (2, 3)" in str(report)
+    assert "backward returned shape (2, 3), expected (3, 2)" in str(report)
+    # what a test cell's assert says: the input at fault and why
+    message = report.failure_message()
+    assert "dw: backward returned shape (2, 3), expected (3, 2)" in message
+    assert "dx" not in message and "db" not in message
+
+
+def test_the_failure_message_names_each_wrong_gradient_and_its_error(rng):
+    def bad_backward(dout, cache):
+        dx, dw, db = affine_backward(dout, cache)
+        return 1.5 * dx, dw, db
+
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    report = check_gradients(affine_forward, bad_backward, [x, w, b])
+    message = report.failure_message()
+    assert message.startswith("a relative error is above 1e-07 in affine_forward / "
+                              "bad_backward: dx (4, 3): relative error 2.00e-01")
+    assert "dw" not in message
+    assert check_gradients(affine_forward, affine_backward, [x, w, b]).failure_message() == ""
 
 
 def test_scalar_parameter_is_checked_and_hyperparameters_pass_through(rng):

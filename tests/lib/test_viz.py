@@ -77,7 +77,7 @@ def test_histograms_from_a_dict_use_its_names():
 
 def test_grid_image_places_each_tile():
     tiles = np.arange(6 * 3 * 2 * 2, dtype=float).reshape(6, 3, 2, 2)
-    grid = grid_image(tiles, padding=1, ncols=3)
+    grid = grid_image(tiles, padding=1, ncols=3, scale="each")
     assert grid.shape == (2 * 3 - 1, 3 * 3 - 1, 3)
     # tile 4 (row 1, column 1), stretched to [0, 1] on its own
     np.testing.assert_allclose(grid[3:5, 3:5].min(), 0.0)
@@ -87,6 +87,20 @@ def test_grid_image_places_each_tile():
     assert grey.shape == (8, 12)
     shared = grid_image(np.stack([np.zeros((1, 2, 2)), np.ones((1, 2, 2))]), scale="all")
     assert shared[0, 0] == 0.0 and shared[0, -1] == 1.0
+
+
+def test_a_grid_shares_one_colour_scale_by_default():
+    # a filter a hundred times smaller than its neighbour must look it, not look alike
+    rng = np.random.default_rng(2)
+    big = rng.standard_normal((1, 1, 3, 3))
+    filters = np.concatenate([big, big / 100.0])
+    grid = grid_image(filters, padding=1, ncols=2)
+    small_tile, big_tile = grid[:, 4:], grid[:, :3]
+    assert big_tile.max() == 1.0 and big_tile.min() == 0.0
+    assert small_tile.max() - small_tile.min() < 0.02
+    fig = plot_grid(filters, title="shared")
+    shown = fig.axes[0].get_images()[0].get_array()
+    np.testing.assert_array_equal(shown, grid)
 
 
 def test_grid_rejects_other_channel_counts():
