@@ -1,7 +1,7 @@
 """nbgrader configuration of the cs231n course (this folder is the course root).
 
 Run nbgrader from this folder (``cd assignments && nbgrader ...``) or through
-``python -m autograder.release.build``. The release step, not nbgrader, puts the
+``python -m autograder release``. The release step, not nbgrader, puts the
 student's copy of ``cs231n_lib`` into each ``release/<assignment>/``: nbgrader
 would copy ``.py`` files verbatim, solutions included.
 """

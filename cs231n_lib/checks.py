@@ -8,6 +8,7 @@ notebook traceback, so they use the shapes from the docstrings
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -121,6 +122,12 @@ def require_answers(namespace: Mapping, *names: str) -> None:
         The names the answer cell above the test defines.
     """
     missing = [name for name in names if name not in namespace]
+    for name in missing:
+        broken = _why_the_defining_cell_fails(namespace, name)
+        if broken:
+            raise AnswerMissingError(
+                f"the cell that defines {name} does not run: {broken}. Fix it, run it, then "
+                "run this test again.")
     if missing:
         listed = ", ".join(missing)
         verb = "is" if len(missing) == 1 else "are"
@@ -128,6 +135,22 @@ def require_answers(namespace: Mapping, *names: str) -> None:
             f"{listed} {verb} not defined yet. Write your answer in the answer cell above "
             "this test (in place of its `raise NotImplementedError()`), run that cell, then "
             "run this test again.")
+
+
+def _why_the_defining_cell_fails(namespace: Mapping, name: str) -> str:
+    """If the newest cell that assigns ``name`` (IPython's ``In`` history) does not
+    even compile, why: an answer cell with an ``IndentationError`` never defines its
+    answer, and "not defined yet" would send the student looking in the wrong place."""
+    defines = re.compile(rf"^\s*(def\s+{re.escape(name)}\b|{re.escape(name)}\s*[=,:])", re.M)
+    history = namespace.get("In", [])
+    for source in reversed(list(history) if isinstance(history, list) else []):
+        if isinstance(source, str) and defines.search(source):
+            try:
+                compile(source, "<answer cell>", "exec")
+            except SyntaxError as exc:
+                return f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})"
+            return ""
+    return ""
 
 
 def require_choice(name: str, value, choices: Sequence) -> None:

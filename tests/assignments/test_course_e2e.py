@@ -53,7 +53,7 @@ EXPECTED = {
     },
     "initialization": {
         "partial": ["MeanImage", "ChannelMean", "Standardize", "PCA", "Whiten"],
-        "partial_fails": ["test_small_and_scaled", "test_xavier_he", "test_init_choice"],
+        "partial_fails": ["test_small_and_scaled", "test_xavier_he"],
         # No backward pass here: He's factor 2 goes missing (He becomes Xavier).
         "wrong": "he",
         "mutation": ("np.sqrt(fan_in / 2.0)", "np.sqrt(fan_in)"),
@@ -62,13 +62,11 @@ EXPECTED = {
     "batchnorm": {
         "partial": ["batchnorm_forward", "batchnorm_backward", "spatial_batchnorm_forward"],
         "partial_fails": ["test_batchnorm_backward_alt", "test_spatial_batchnorm_backward"],
-        # The staged backward's dx is off by 1%. The spatial layer uses the (correct)
-        # closed form, so its visible check passes and only its hidden test, which
-        # compares it with the staged one, catches the bug.
+        # The staged backward's dx is off by 1%: one bug, one penalty. The closed
+        # form and the spatial layer are checked against numerical gradients and
+        # the written-out closed form, not against the staged version.
         "wrong": "batchnorm_backward",
-        "wrong_fails": ["test_batchnorm_backward", "test_batchnorm_backward_alt",
-                        "test_spatial_batchnorm_backward"],
-        "hidden_catches": ["test_spatial_batchnorm_backward"],
+        "wrong_fails": ["test_batchnorm_backward"],
     },
     "training": {
         "partial": ["update_to_weight_ratio", "learning_rate_verdict"],

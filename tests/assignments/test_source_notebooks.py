@@ -39,7 +39,7 @@ from notebook_contract import (
     read_source,
 )
 
-from autograder.gaps import library_gaps, read_gap_table, stub_source
+from autograder.release.gaps import library_gaps, read_gap_table, stub_source
 
 
 def by_name(cases) -> list:
