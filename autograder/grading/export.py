@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import has_hidden_tests, hidden_lines, strip_hidden  # noqa: F401
+from autograder.grading.class_view import write_class_view
 from autograder.grading.probes import load_probe_set, probe_folder
 from autograder.grading.record import (
     assignment_notebooks,
@@ -54,10 +55,13 @@ class ExportReport:
     csv: Path | None = None
     gradescope: list[Path] = field(default_factory=list)
     feedback: list[Path] = field(default_factory=list)
+    class_view: Path | None = None
 
     def summary(self) -> str:
         return (f"wrote {self.csv}\nwrote {len(self.gradescope)} Gradescope results.json "
-                f"file(s)\nwrote {len(self.feedback)} HTML feedback file(s)")
+                f"file(s)\nwrote {len(self.feedback)} HTML feedback file(s)"
+                + (f"\nwrote {self.class_view} (which mistakes, how often)"
+                   if self.class_view else ""))
 
 
 # --------------------------------------------------------------------------- hidden tests
@@ -469,6 +473,8 @@ def _cell_html(cell: Mapping, info: AssignmentInfo, locked: Mapping[str, str],
         ok = "ok" if got >= maxes[gid] else "bad"
         parts.append(f'<div class="points {ok}">{_esc(gid)}: {_num(got)} / '
                      f"{_num(maxes[gid])}</div>")
+        parts += [f'<p class="bad">What went wrong: {_esc(note)}</p>'
+                  for note in _diagnosed_notes(rows.get(gid, {}))]
     parts.append(f'<pre class="src">{_esc(source)}</pre>')
     if kind == "code":
         if gid in info.hidden_ids:
@@ -480,6 +486,14 @@ def _cell_html(cell: Mapping, info: AssignmentInfo, locked: Mapping[str, str],
                 parts.append(f'<div class="out">{outs}</div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def _diagnosed_notes(row: Mapping) -> list[str]:
+    """The notes of a cell's failed probes that name a likely mistake (one per
+    mistake): what is wrong and where to look, never a hidden input."""
+    notes = [p.get("note", "") for p in row.get("probes") or []
+             if not p.get("passed") and p.get("diagnosis")]
+    return list(dict.fromkeys(n for n in notes if n))
 
 
 # --------------------------------------------------------------------------- all of it
@@ -519,7 +533,9 @@ def export_all(course: str | os.PathLike, *, to: str | os.PathLike | None = None
     if csv_file:
         report.csv = export_csv(course, out / "grades.csv", assignments=assignments, db=db)
     infos: dict[str, AssignmentInfo] = {}
-    for record in load_records(course):
+    records = [r for r in load_records(course) if wanted is None or r["assignment"] in wanted]
+    report.class_view = write_class_view(records, out / "class-view.html")
+    for record in records:
         a = record["assignment"]
         if wanted is not None and a not in wanted:
             continue

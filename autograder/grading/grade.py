@@ -36,6 +36,7 @@ from pathlib import Path
 from types import ModuleType
 
 from autograder.course import NAME_RE, grade_cells, hidden_lines
+from autograder.diagnosis.diagnose import describe_mismatch, diagnose, mutant_outputs_for
 from autograder.grading import verify
 from autograder.grading.feedback import feedback_notebook
 from autograder.grading.phases import (
@@ -77,6 +78,7 @@ class GradingJob:
     source_nb: dict
     reference: Reference
     lib: ModuleType
+    seed: int = 0
     unprobed: str = "notebook"
     hide: tuple = ()
     warm: bool = True
@@ -156,7 +158,7 @@ def grade_submission(course_root: str | os.PathLike, assignment: str, student: s
     if seed is None:
         seed = int.from_bytes(os.urandom(8), "little")
     ref = reference_for(probe_folder(course, assignment), seed, assignment, lib)
-    job = GradingJob(course, assignment, student, limits, source_nb, ref, lib, unprobed,
+    job = GradingJob(course, assignment, student, limits, source_nb, ref, lib, seed, unprobed,
                      tuple(hide), warm, started=t0)
     job.lap("reference", t0)
     with grading_folder(work_root) as base:
@@ -206,7 +208,30 @@ def _probe_verdicts(job: GradingJob, probe_run: PhaseOutcome, prepared: Prepared
     if not prepared.has_library:
         missing_note = "the submission has no cs231n_lib/ folder"
     return verify.judge_probes(job.reference.probes, job.reference.outputs, arrays, bad,
-                               errors, missing_note)
+                               errors, missing_note, explain=_explainer(job))
+
+
+def _explainer(job: GradingJob):
+    """Words for a wrong probe output: the likely mistake (``autograder.diagnosis``),
+    found by comparing the student's plain outputs with the catalogue's mutants
+    on the same inputs, here on the trusted side; else the numbers."""
+    mutants: dict = {}
+
+    def explain(probe, reference: dict, student: dict, note: str) -> tuple[str, str]:
+        if not mutants:
+            try:
+                mutants.update(mutant_outputs_for(job.reference.probe_set, job.seed,
+                                                  job.assignment, job.lib) or {"": {}})
+            except Exception as exc:  # noqa: BLE001 - an instructor bug costs the wording only
+                job.notes.append(f"no diagnosis: the mutant catalogue failed ({exc!r})")
+                mutants[""] = {}
+        found = diagnose(probe.name, job.reference.inputs.get(probe.name, {}), reference,
+                         student, mutants.get(probe.name, {}))
+        if found is None:
+            return f"{note}; {describe_mismatch(reference, student)}", ""
+        return f"{found.sentence} ({note})", found.cls
+
+    return explain
 
 
 def _answer_verdicts(job: GradingJob, nb_run: PhaseOutcome) -> list:

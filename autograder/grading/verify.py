@@ -39,7 +39,7 @@ import io
 import json
 import math
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,13 +179,18 @@ class ProbeVerdict:
     #: "answer" (a value the notebook run exported): a notebook that died early
     #: can only cost the latter.
     kind: str = "library"
+    #: the class of the likely mistake behind a wrong output ("" when none is named)
+    diagnosis: str = ""
 
 
 def judge_probes(probes: Sequence, reference: Mapping[str, dict | Exception],
                  student_arrays: Mapping[str, np.ndarray], student_bad: Mapping[str, str],
-                 student_errors: Mapping[str, str], missing_note: str = ""
-                 ) -> list[ProbeVerdict]:
-    """Compare every probe's student outputs with the reference outputs."""
+                 student_errors: Mapping[str, str], missing_note: str = "",
+                 explain: Callable | None = None) -> list[ProbeVerdict]:
+    """Compare every probe's student outputs with the reference outputs.
+
+    ``explain(probe, reference, student, note) -> (note, diagnosis class)``, when
+    given, words a wrong output (``autograder.diagnosis``: the likely mistake)."""
     verdicts = []
     for probe in probes:
         ref = reference.get(probe.name)
@@ -208,7 +213,11 @@ def judge_probes(probes: Sequence, reference: Mapping[str, dict | Exception],
                                          missing_note or "no output came back"))
             continue
         passed, note = compare_outputs(ref, mine, probe.rtol)
-        verdicts.append(ProbeVerdict(probe.name, probe.grade_id, passed, note))
+        diagnosis = ""
+        if not passed and explain is not None:
+            note, diagnosis = explain(probe, ref, mine, note)
+        verdicts.append(ProbeVerdict(probe.name, probe.grade_id, passed, note,
+                                     diagnosis=diagnosis))
     return verdicts
 
 
@@ -518,8 +527,8 @@ def grade_cells(notebook: str, grade_cells: Sequence[dict], verdicts: Sequence[P
                                 + ", ".join(doubtful) + ")" if doubtful else
                                 "unprobed cells get no points"))
         rows.append(CellRow(gid, notebook, "test", points, mx, nb_points, trusted, flags,
-                            [{"name": v.name, "kind": v.kind, "passed": v.passed, "note": v.note}
-                             for v in mine]))
+                            [{"name": v.name, "kind": v.kind, "passed": v.passed, "note": v.note,
+                              "diagnosis": v.diagnosis} for v in mine]))
     known = {gc["grade_id"] for gc in grade_cells}
     for gid in sorted(set(by_cell) - known):
         for row in rows[:1]:

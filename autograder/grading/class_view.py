@@ -1,0 +1,103 @@
+"""The instructor's class view: per question, how many students made which mistake.
+
+Read from the grading records (each failed probe carries the class of the
+likely mistake ``autograder.diagnosis`` named, or none); written as one static
+HTML page, ``exports/class-view.html``: a table per assignment and a bar
+chart per question (inline SVG: the page opens without a server or a script).
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from autograder.diagnosis.catalogue import CLASSES
+
+UNNAMED = "wrong, no known mistake matches"
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+          "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+          "padding:.2em .6em;text-align:left}td.n{text-align:right}")
+
+
+def cell_mistakes(record: Mapping) -> dict[str, str]:
+    """grade_id -> the mistake named for that cell of one student's record
+    (the class most of its failed probes name; ``UNNAMED`` when none names one).
+    Cells that passed, or whose probes raised or timed out, are left out."""
+    out = {}
+    for row in record.get("cells") or []:
+        failed = [p for p in row.get("probes") or [] if not p.get("passed")]
+        if not failed or row.get("points") is None or row.get("points") >= row.get(
+                "max_points", 0):
+            continue
+        named = [p.get("diagnosis") for p in failed if p.get("diagnosis")]
+        wrong = [p for p in failed if "relative error" in str(p.get("note", ""))
+                 or p.get("diagnosis")]
+        if named:
+            out[row["grade_id"]] = Counter(named).most_common(1)[0][0]
+        elif wrong:
+            out[row["grade_id"]] = UNNAMED
+    return out
+
+
+def class_counts(records: Iterable[Mapping]) -> dict[str, dict[str, Counter]]:
+    """assignment -> grade_id -> Counter of mistake classes over the students."""
+    counts: dict[str, dict[str, Counter]] = {}
+    for record in records:
+        if record.get("status") != "graded":
+            continue
+        per_cell = counts.setdefault(record["assignment"], {})
+        for gid, cls in cell_mistakes(record).items():
+            per_cell.setdefault(gid, Counter())[cls] += 1
+    return counts
+
+
+def _title(cls: str) -> str:
+    return CLASSES.get(cls, cls)
+
+
+def _bars(counter: Counter) -> str:
+    """A horizontal bar chart as inline SVG."""
+    rows = counter.most_common()
+    top = max(n for _, n in rows)
+    height = 22 * len(rows) + 4
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="560" height="{height}" '
+             'role="img">']
+    for i, (cls, n) in enumerate(rows):
+        y = 2 + 22 * i
+        width = max(2, int(300 * n / top))
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12">'
+                     f"{html.escape(_title(cls)[:38])}</text>"
+                     f'<rect x="240" y="{y + 3}" width="{width}" height="16" fill="#4a7ebb"/>'
+                     f'<text x="{246 + width}" y="{y + 15}" font-size="12">{n}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def class_view_html(counts: Mapping[str, Mapping[str, Counter]]) -> str:
+    body = ["<h1>Class view: which mistakes, how often</h1>",
+            "<p>Per question, the students who lost its points, by the mistake the grader "
+            "named (comparing their outputs with typical wrong implementations on the same "
+            "inputs). A name is a likely cause, not a verdict.</p>"]
+    if not counts:
+        body.append("<p>No graded submission lost points on a probed question.</p>")
+    for assignment, cells in sorted(counts.items()):
+        body.append(f"<h2>{html.escape(assignment)}</h2>")
+        for gid, counter in sorted(cells.items()):
+            body.append(f"<h3>{html.escape(gid)}</h3><table><tr><th>mistake</th>"
+                        "<th>students</th></tr>")
+            body += [f"<tr><td>{html.escape(_title(cls))}</td><td class=\"n\">{n}</td></tr>"
+                     for cls, n in counter.most_common()]
+            body.append("</table>" + _bars(counter))
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            f"<title>Class view</title><style>{_STYLE}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+def write_class_view(records: Iterable[Mapping], dest: Path) -> Path:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(class_view_html(class_counts(records)), encoding="utf-8")
+    return dest
