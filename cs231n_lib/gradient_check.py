@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cs231n_lib import relations
 from cs231n_lib.checks import ShapeError, require_same_shape
 
 __all__ = [
@@ -266,6 +267,9 @@ class GradientCheckRow:
     error: float
     passed: bool
     note: str = ""
+    #: the likely mistake, when the wrong gradient is a simple function of the
+    #: right one (a factor of N, a sign, a transpose, ...): ``relations.explain``
+    mistake: str = ""
 
 
 @dataclass
@@ -312,9 +316,9 @@ class GradientReport:
         failed = [row for row in self.rows if not row.passed]
         if not failed:
             return ""
-        clauses = [f"d{row.name}: {row.note}" if row.note else
-                   f"d{row.name} {row.shape}: relative error {row.error:.2e}"
-                   for row in failed]
+        clauses = [(f"d{row.name}: {row.note}" if row.note else
+                    f"d{row.name} {row.shape}: relative error {row.error:.2e}")
+                   + (f"; {row.mistake}" if row.mistake else "") for row in failed]
         return (f"a relative error is above {self.threshold:.0e} in {self.title}: "
                 f"{'; '.join(clauses)}. The backward pass computes each gradient named here "
                 "wrongly; the table above has every input's error.")
@@ -492,13 +496,47 @@ def check_gradients(forward, backward, inputs, *, param_names=None, wrt=None, do
             return forward(*args)[0]
 
         shape = point.shape
+        sizes = _sizes(work)
         if np.shape(grad) != shape:
-            report.rows.append(GradientCheckRow(
-                name, shape, float("inf"), False,
-                note=f"backward returned shape {np.shape(grad)}, expected {shape}"))
+            note = f"backward returned shape {np.shape(grad)}, expected {shape}"
+            mistake = ""
+            if np.ndim(grad) == 2 and np.shape(grad)[::-1] == shape:
+                numerical = eval_numerical_gradient_array(f_out, point, dout, h=h)
+                mistake = _likely_mistake(name, np.transpose(grad), numerical, sizes,
+                                          threshold, transposed=True)
+            report.rows.append(GradientCheckRow(name, shape, float("inf"), False, note=note,
+                                                mistake=mistake))
             continue
         numerical = eval_numerical_gradient_array(f_out, point, dout, h=h)
-        error = rel_error(np.asarray(grad, dtype=np.float64), numerical)
-        report.rows.append(GradientCheckRow(name, shape, error,
-                                            bool(error < threshold)))
+        grad = np.asarray(grad, dtype=np.float64)
+        error = rel_error(grad, numerical)
+        passed = bool(error < threshold)
+        mistake = "" if passed else _likely_mistake(name, grad, numerical, sizes, threshold)
+        report.rows.append(GradientCheckRow(name, shape, error, passed, mistake=mistake))
     return report
+
+
+def _sizes(inputs) -> dict[str, float]:
+    """The batch size N, read from the first input with a batch axis: a factor
+    of N (or 1/N) is the most common wrong constant in a backward pass."""
+    for value in inputs:
+        if isinstance(value, np.ndarray) and value.ndim >= 2 and value.shape[0] > 1:
+            return {"N": float(value.shape[0])}
+    return {}
+
+
+def _likely_mistake(name: str, grad, numerical, sizes, threshold: float, *,
+                    transposed: bool = False) -> str:
+    """A sentence naming the likely mistake, when the wrong gradient is a simple
+    function of the right one (``relations``), else ''."""
+    # A numerical gradient is only close to the true one: compare with slack.
+    tol = max(10.0 * threshold, 1e-5)
+    if transposed:
+        if not relations.agree(grad, numerical, tol):
+            return ""
+        found = relations.Relation("transpose")
+    else:
+        found = relations.find_relation(grad, numerical, tol)
+        if found is None:
+            return ""
+    return relations.explain(f"d{name}", found, np.shape(grad), sizes)[1]

@@ -22,10 +22,10 @@ from types import ModuleType
 
 import numpy as np
 
-from autograder.diagnosis import relations
 from autograder.diagnosis.catalogue import Mutant, mutants_for
 from autograder.diagnosis.mutant_lib import library_dir, mutant_library
 from autograder.grading.reference import REFERENCE_LOCK, draw_inputs
+from cs231n_lib import relations
 
 #: The student's outputs "are" a mutant's when every one agrees this closely.
 MATCH_TOL = 1e-6
@@ -145,63 +145,18 @@ def _sizes(inputs: Mapping) -> dict[str, float]:
     return {k: v for k, v in sizes.items() if v > 1.0 or k.startswith("sqrt")}
 
 
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-6 * max(abs(a), abs(b))
-
-
-def _ratio_diagnosis(key: str, c: float, inputs: Mapping) -> tuple[str, str]:
-    """Class and sentence for ``student == c * reference``."""
-    sizes = _sizes(inputs)
-    fan = sizes.pop("sqrt(fan_in / fan_out)", None)
-    if fan is not None and not _close(fan, 1.0) and _close(c, fan):
-        return "init-fan-out", (f"your {key} is the right {key} times sqrt(fan_in / fan_out) "
-                                f"= {c:.4g}: it is scaled by fan_out where fan_in belongs.")
-    if fan is not None and any(_close(c, v) for v in (2 ** -0.5, 2 ** 0.5, 0.5, 2.0)):
-        return "init-no-2", (f"your {key} is the right {key} times {c:.4g}: the factor 2 of "
-                             "He's variance is missing or misplaced (it multiplies the "
-                             "variance, so the standard deviation by sqrt(2)).")
-    for name, n in sizes.items():
-        if _close(c, n) or _close(c, 1.0 / n):
-            how = f"times {name}" if c > 1 else f"divided by {name}"
-            return "scale-1/N", (f"your {key} is the right {key} {how} ({name} = {n:g}): a "
-                                 "mean over the batch (1/N) is missing or taken twice.")
-    return "scale", (f"your {key} is the right {key} times {c:.6g}: a constant factor is "
-                     "wrong; look for a missing or extra factor (2, 1/2, N, a scale).")
-
-
 def relation_diagnosis(key: str, s, r, inputs: Mapping, evidence: dict,
                        tol: float = MATCH_TOL) -> Diagnosis | None:
-    """A diagnosis from a relation between the student's ``s`` and the right ``r``."""
+    """A diagnosis from a relation between the student's ``s`` and the right ``r``
+    (``cs231n_lib.relations.explain``: the same words the notebook's checks use)."""
     if relations.rel_error(s, r) < NEAR_MISS:
         return None
     found = relations.find_relation(s, r, tol)
     if found is None:
         return None
-    ev = dict(evidence, output=key, **found.evidence)
-    shape = tuple(np.shape(s))
-    if found.kind == "ratio":
-        cls, sentence = _ratio_diagnosis(key, found.evidence["ratio"], inputs)
-    elif found.kind == "sign":
-        cls, sentence = "sign", (f"your {key} is the right {key} with its sign flipped: look "
-                                 "for a local gradient with the wrong sign.")
-    elif found.kind == "transpose":
-        cls, sentence = "transposed", (f"your {key} is the right {key} with its axes in the "
-                                       f"wrong order (shape {shape}): check the order of the "
-                                       "factors of its product.")
-    elif found.kind == "unsummed":
-        axes = found.evidence["axes"]
-        cls = "shared-param-not-summed" if key == "dalpha" else "bias-not-summed"
-        sentence = (f"your {key} has shape {shape}; summed over axes {tuple(axes)} it would be "
-                    "right: a parameter shared across those axes collects the sum of their "
-                    "gradients.")
-    elif found.kind == "zeros":
-        cls, sentence = "zeros", (f"your {key} is all zeros: the gradient never reaches it "
-                                  "(a mask that is never true, or an overwritten result?).")
-    else:
-        cls, sentence = "border", (f"your {key} is right inside but wrong on its border: look "
-                                   "at the padding, at the edges of the windows and at what is "
-                                   "cropped.")
-    return Diagnosis(cls, sentence, ev, f"relation {found.kind}")
+    cls, sentence = relations.explain(key, found, np.shape(s), _sizes(inputs))
+    return Diagnosis(cls, sentence, dict(evidence, output=key, **found.evidence),
+                     f"relation {found.kind}")
 
 
 def describe_mismatch(reference_outputs: Mapping, student_outputs: Mapping) -> str:

@@ -325,3 +325,42 @@ def test_default_dout_does_not_collide_with_seed_zero_inputs():
     assert report.passed, str(report)
     assert report.skipped == ["bn_param"]
     assert "running_mean" in bn_param  # the same dict reached forward
+
+
+# ------------------------------------------- a wrong gradient's likely mistake, named
+
+def _affine_forward(x, w, b):
+    return x @ w + b, (x, w, b)
+
+
+@pytest.mark.parametrize(("backward_dw", "words"), [
+    (lambda x, dout: x.T @ dout / x.shape[0], "divided by N (N = 5)"),
+    (lambda x, dout: -(x.T @ dout), "sign flipped"),
+    (lambda x, dout: dout.T @ x, "axes in the wrong order"),
+])
+def test_a_wrong_gradient_is_named_in_the_failure_message(backward_dw, words):
+    """The same words (cs231n_lib.relations.explain) the grader's feedback uses."""
+    from cs231n_lib.gradient_check import check_gradients
+
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 3)), rng.standard_normal(3)
+
+    def backward(dout, cache):
+        x, w, _ = cache
+        return dout @ w.T, backward_dw(x, dout), dout.sum(axis=0)
+
+    report = check_gradients(_affine_forward, backward, [x, w, b])
+    message = report.failure_message()
+    assert not report.passed and words in message, message
+    assert "dx" not in message.split(":", 1)[1]  # only the wrong gradient is named
+
+
+def test_a_right_gradient_names_nothing():
+    from cs231n_lib.gradient_check import check_gradients
+
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 3)), rng.standard_normal(3)
+    report = check_gradients(_affine_forward,
+                             lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=0)),
+                             [x, w, b])
+    assert report.passed and report.failure_message() == ""

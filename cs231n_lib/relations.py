@@ -4,8 +4,12 @@ Each test takes the student's array ``s`` and the right array ``r`` of one
 output and says whether ``s`` is a simple function of ``r``: a constant
 multiple, its negative, its transpose, ``r`` not yet summed over some axes,
 zeros, or right inside and wrong at the border. They need no reference code
-(only the two arrays), so this module may be shipped to students as it is.
-Pure numpy.
+(only the two arrays), so this module ships with the students' library as it
+is. ``explain`` words what a relation says about a wrong gradient; the
+notebook's gradient checks (``gradient_check.check_gradients``) and the
+grader's diagnosis (``autograder.diagnosis``) both use it, so a student reads
+the same sentence in the notebook, in ``python -m autograder check`` and in
+the graded feedback. Pure numpy.
 """
 
 from __future__ import annotations
@@ -147,3 +151,56 @@ def find_relation(s, r, tol: float = AGREE) -> Relation | None:
     if c is not None:
         return Relation("ratio", {"ratio": c})
     return border_only(s, r, tol)
+
+
+# ----------------------------------------------------------------- words
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(abs(a), abs(b))
+
+
+def _ratio_words(key: str, c: float, sizes: dict[str, float]) -> tuple[str, str]:
+    """Class and sentence for ``student == c * reference``."""
+    sizes = dict(sizes)
+    fan = sizes.pop("sqrt(fan_in / fan_out)", None)
+    if fan is not None and not _close(fan, 1.0) and _close(c, fan):
+        return "init-fan-out", (f"your {key} is the right {key} times sqrt(fan_in / fan_out) "
+                                f"= {c:.4g}: it is scaled by fan_out where fan_in belongs.")
+    if fan is not None and any(_close(c, v) for v in (2 ** -0.5, 2 ** 0.5, 0.5, 2.0)):
+        return "init-no-2", (f"your {key} is the right {key} times {c:.4g}: the factor 2 of "
+                             "He's variance is missing or misplaced (it multiplies the "
+                             "variance, so the standard deviation by sqrt(2)).")
+    for name, n in sizes.items():
+        if _close(c, n) or _close(c, 1.0 / n):
+            how = f"times {name}" if c > 1 else f"divided by {name}"
+            return "scale-1/N", (f"your {key} is the right {key} {how} ({name} = {n:g}): a "
+                                 "mean over the batch (1/N) is missing or taken twice.")
+    return "scale", (f"your {key} is the right {key} times {c:.6g}: a constant factor is "
+                     "wrong; look for a missing or extra factor (2, 1/2, N, a scale).")
+
+
+def explain(key: str, found: Relation, shape: tuple, sizes: dict[str, float]
+            ) -> tuple[str, str]:
+    """Class of mistake and one sentence for a relation ``found`` between a wrong
+    ``key`` (of ``shape``) and the right one. ``sizes``: named sizes a wrong
+    factor is often made of (``{"N": 5}``)."""
+    shape = tuple(shape)
+    if found.kind == "ratio":
+        return _ratio_words(key, found.evidence["ratio"], sizes)
+    if found.kind == "sign":
+        return "sign", (f"your {key} is the right {key} with its sign flipped: look for a "
+                        "local gradient with the wrong sign.")
+    if found.kind == "transpose":
+        return "transposed", (f"your {key} is the right {key} with its axes in the wrong "
+                              f"order (shape {shape}): check the order of the factors of its "
+                              "product.")
+    if found.kind == "unsummed":
+        cls = "shared-param-not-summed" if key == "dalpha" else "bias-not-summed"
+        return cls, (f"your {key} has shape {shape}; summed over axes "
+                     f"{tuple(found.evidence['axes'])} it would be right: a parameter shared "
+                     "across those axes collects the sum of their gradients.")
+    if found.kind == "zeros":
+        return "zeros", (f"your {key} is all zeros: the gradient never reaches it (a mask "
+                         "that is never true, or an overwritten result?).")
+    return "border", (f"your {key} is right inside but wrong on its border: look at the "
+                      "padding, at the edges of the windows and at what is cropped.")
