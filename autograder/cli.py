@@ -14,6 +14,7 @@ from pathlib import Path
 from autograder.course import REPO_ROOT
 from autograder.grading.collect import CollectError
 from autograder.grading.collect import Limits as CollectLimits
+from autograder.grading.regrade_cli import add_regrade_parser, run_regrade
 
 
 def default_course() -> Path:
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="The whole pipeline on a synthetic class "
                                    "(see python -m autograder demo --help).")
     p.add_argument("-h", "--help", action="store_true")
+    add_regrade_parser(sub)
     return parser
 
 
@@ -154,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             rest = ["--course", str(default_course()), *rest]
         return module.main(rest)
     args = build_parser().parse_args(argv)
+    if args.command == "regrade":
+        return run_regrade(args)
     course = args.course or default_course()
     return {"collect": _collect, "grade": _grade, "export": _export}[args.command](args, course)
 

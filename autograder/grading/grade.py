@@ -36,7 +36,7 @@ from pathlib import Path
 from types import ModuleType
 
 from autograder.course import NAME_RE, grade_cells, hidden_lines
-from autograder.grading import verify
+from autograder.grading import evidence, verify
 from autograder.grading.feedback import feedback_notebook
 from autograder.grading.phases import (
     PhaseOutcome,
@@ -80,6 +80,7 @@ class GradingJob:
     unprobed: str = "notebook"
     hide: tuple = ()
     warm: bool = True
+    seed: int = 0
     started: float = field(default_factory=time.monotonic)
     timings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -157,7 +158,7 @@ def grade_submission(course_root: str | os.PathLike, assignment: str, student: s
         seed = int.from_bytes(os.urandom(8), "little")
     ref = reference_for(probe_folder(course, assignment), seed, assignment, lib)
     job = GradingJob(course, assignment, student, limits, source_nb, ref, lib, unprobed,
-                     tuple(hide), warm, started=t0)
+                     tuple(hide), warm, seed, started=t0)
     job.lap("reference", t0)
     with grading_folder(work_root) as base:
         return _grade_in(job, base)
@@ -253,8 +254,10 @@ def _verdict(job: GradingJob, nb_run: PhaseOutcome, probe_run: PhaseOutcome,
     verdicts = _probe_verdicts(job, probe_run, prepared) + _answer_verdicts(job, nb_run)
     executed, incomplete = _notebook_report(job, nb_run)
     cells = grade_cells(job.source_nb)
-    rows = verify.grade_cells(job.assignment, cells, verdicts,
-                              verify.notebook_scores(executed, cells),
+    nb_scores = verify.notebook_scores(executed, cells)
+    # What the verdict rests on, kept so that a regrade can judge it again.
+    kept = evidence.collect(job, nb_run, probe_run, prepared, nb_scores, incomplete, flags)
+    rows = verify.grade_cells(job.assignment, cells, verdicts, nb_scores,
                               unprobed=job.unprobed, notebook_incomplete=incomplete)
     for row in rows:
         flags += [f"{row.grade_id}: {f}" for f in row.flags
@@ -271,4 +274,4 @@ def _verdict(job: GradingJob, nb_run: PhaseOutcome, probe_run: PhaseOutcome,
                 "ended": {name: res.ended for name, res in runs}},
         timings=job.timings,
         started="warm" if nb_run.result.warm and probe_run.result.warm else "cold",
-        notebook=feedback_notebook(executed, hidden_lines(job.source_nb)))
+        notebook=feedback_notebook(executed, hidden_lines(job.source_nb)), evidence=kept)

@@ -1,0 +1,256 @@
+"""regrade: a probe fixed after grading, decided again from stored data or by running again.
+
+The mini course is graded once, for real (sandbox and kernel), with its
+evidence kept; each test regrades its own copy after changing a probe.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import mini_course
+import pytest
+from mini_course import ASSIGNMENT, JUDGE, REFERENCE_SCALE
+from nbgrader.api import Gradebook
+from pipeline_helpers import seed_gradebook
+
+from autograder.grading import regrade as regrade_mod
+from autograder.grading.evidence import evidence_path, load_evidence
+from autograder.grading.export import export_all
+from autograder.grading.grade import grade_submission
+from autograder.grading.record import Recorder, gradebook_url, load_record
+from autograder.grading.regrade import RegradeError, regrade
+from autograder.sandbox import Limits
+
+pytestmark = pytest.mark.slow
+
+LIMITS = Limits(cell_seconds=20, submission_seconds=90, max_processes=64)
+SEED = 4321
+# Sorted so that the student whose grade changes is committed first.
+STUDENTS = ("a-wrong", "b-reference", "c-partial")
+ABS_SCALE = "return abs(a) * x"
+
+
+def _library_edit(folder: Path, body: str) -> None:
+    scale = (folder / "cs231n_lib" / "scale.py").read_text()
+    (folder / "cs231n_lib" / "scale.py").write_text(scale.replace(
+        'raise NotImplementedError("scale_forward: your code here")', body))
+
+
+@pytest.fixture(scope="module")
+def graded_root(tmp_path_factory):
+    """A graded mini course: ``a-wrong`` (right only for a > 0), the reference, a partial."""
+    root = tmp_path_factory.mktemp("regrade")
+    course, reflib = mini_course.make_mini_course(root)
+    seed_gradebook(course)
+    mini_course.submit(course, "b-reference", "reference")
+    _library_edit(mini_course.submit(course, "a-wrong", "release"), ABS_SCALE)
+    _library_edit(mini_course.submit(course, "c-partial", "release"), "return a * x")
+    with Recorder(course) as recorder:
+        for student in STUDENTS:
+            result = grade_submission(course, ASSIGNMENT, student, limits=LIMITS, seed=SEED,
+                                      reference_lib=reflib)
+            result.update(student=student, assignment=ASSIGNMENT)
+            recorder.record(result)
+    return root
+
+
+@pytest.fixture
+def graded(graded_root, tmp_path):
+    """This test's own copy: ``(course, reference library folder)``."""
+    shutil.copytree(graded_root, tmp_path / "copy", symlinks=True)
+    return tmp_path / "copy" / "course", tmp_path / "copy" / "reflib" / "cs231n_lib"
+
+
+@pytest.fixture
+def no_sandbox(monkeypatch):
+    """Any sandboxed run fails the test."""
+    from autograder.sandbox import run
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a sandbox was started")
+
+    monkeypatch.setattr(run, "run_sandboxed", refuse)
+
+
+def _loosen(course: Path, probe: str = "scale_random", rtol: float = 1.5) -> None:
+    old = f'Probe("test_scale", "{probe}", _scale_inputs, calls.{probe})'
+    assert old in JUDGE
+    mini_course.write_probes(course, judge=JUDGE.replace(old, old[:-1] + f", rtol={rtol})"))
+
+
+def _gradebook_scores(course: Path) -> dict[str, float]:
+    with Gradebook(gradebook_url(course)) as gb:
+        return {s.student.id: s.score for s in gb.assignment_submissions(ASSIGNMENT)}
+
+
+def _record_scores(course: Path) -> dict[str, float]:
+    return {s: load_record(course, ASSIGNMENT, s)["score"] for s in STUDENTS}
+
+
+def _points(course: Path, student: str) -> dict[str, float]:
+    return {c["grade_id"]: c["points"] for c in load_record(course, ASSIGNMENT, student)["cells"]
+            if c["kind"] == "test"}
+
+
+def _snapshot(course: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(course)): p.read_bytes() for p in sorted(course.rglob("*"))
+            if p.is_file()}
+
+
+def test_grading_keeps_evidence_beside_the_record(graded):
+    course, _ = graded
+    record = load_record(course, ASSIGNMENT, "a-wrong")
+    assert "evidence" not in record and record["score"] == 0.0
+    kept = load_evidence(course, ASSIGNMENT, "a-wrong")
+    assert kept["seed"] == SEED and kept["outputs_npz"] and kept["outputs_kept"]
+    assert set(kept["probes"]) == {"scale_random", "scale_empty", "shift_random"}
+    assert kept["probes"]["scale_random"]["rtol"] == 1e-6
+    assert kept["notebook_scores"]["test_scale"][0] == 2.0  # the visible test passed
+
+
+def test_tolerance_change_is_judged_again_without_a_sandbox(graded, no_sandbox):
+    course, reflib = graded
+    _loosen(course)
+    report = regrade(course, ASSIGNMENT, reference_lib=reflib)
+    wrong = report.row("a-wrong")
+    assert (wrong["mode"], wrong["old_score"], wrong["new_score"]) == ("re-judged", "0", "2")
+    assert "probe scale_random: tolerance 1e-06 -> 1.5" in wrong["changes"]
+    assert report.row("b-reference")["changed"] == "no"
+    assert _points(course, "a-wrong")["test_scale"] == 2.0
+    assert _gradebook_scores(course) == _record_scores(course) == {
+        "a-wrong": 2.0, "b-reference": 4.0, "c-partial": 2.0}
+    section = load_record(course, ASSIGNMENT, "a-wrong")["regrade"]
+    assert section["old_score"] == 0.0 and section["new_score"] == 2.0
+    assert section["changes"][0]["grade_id"] == "test_scale"
+    assert report.path.name.startswith("regrade-") and report.path.suffix == ".csv"
+    assert not list(report.path.parent.glob("*.partial.csv"))
+    assert not list(report.path.parent.glob(".regrade-*"))
+    # The evidence now says what judged it: a second regrade changes nothing.
+    again = regrade(course, ASSIGNMENT, reference_lib=reflib)
+    assert all(r["changed"] == "no" for r in again.rows)
+
+
+def test_calls_change_runs_again_in_the_sandbox(graded):
+    course, reflib = graded
+    # The probe now calls with |a|: a fix to calls.py, which only a new run can apply.
+    calls = mini_course.CALLS.replace('float(inputs["a"])', 'abs(float(inputs["a"]))')
+    mini_course.write_probes(course, calls=calls)
+    report = regrade(course, ASSIGNMENT, reference_lib=reflib, jobs=1)
+    wrong = report.row("a-wrong")
+    assert wrong["mode"] == "re-run" and "calls.py changed" in wrong["why_re_run"]
+    assert (wrong["old_score"], wrong["new_score"]) == ("0", "2")
+    assert {r["mode"] for r in report.rows} == {"re-run"}
+    assert _gradebook_scores(course) == _record_scores(course)
+    kept = load_evidence(course, ASSIGNMENT, "a-wrong")
+    assert kept["calls_digest"] == regrade_mod.current_assignment(
+        course, ASSIGNMENT, regrade_mod.reference_library(reflib)).calls_digest
+    assert (course / "autograded" / "a-wrong" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+
+
+def _break_reference_shift(reflib: Path) -> None:
+    (reflib / "scale.py").write_text(REFERENCE_SCALE.replace("out = x + b", "out = x + b + 1"))
+
+
+def test_no_decrease_keeps_the_higher_points(graded, no_sandbox):
+    course, reflib = graded
+    _break_reference_shift(reflib)
+    report = regrade(course, ASSIGNMENT, reference_lib=reflib, no_decrease=True)
+    ref = report.row("b-reference")
+    assert ref["changed"] == "yes" and "kept: no decrease" in ref["changes"]
+    assert "reference output changed" in ref["changes"]
+    assert ref["new_score"] == ref["old_score"] == "4"
+    assert _points(course, "b-reference")["test_shift"] == 1.0
+    assert _gradebook_scores(course)["b-reference"] == 4.0
+
+
+def test_without_no_decrease_a_score_can_fall(graded, no_sandbox):
+    course, reflib = graded
+    _break_reference_shift(reflib)
+    report = regrade(course, ASSIGNMENT, reference_lib=reflib)
+    # The notebook run passed test_shift where the probe now fails, so the
+    # unprobed cell's notebook points are not believed either.
+    assert report.row("b-reference")["new_score"] == "2"
+    assert "test_notebook_only: 1 -> 0" in report.row("b-reference")["changes"]
+    assert _gradebook_scores(course)["b-reference"] == 2.0
+
+
+def test_dry_run_changes_nothing_but_the_report(graded, no_sandbox):
+    course, reflib = graded
+    _loosen(course)
+    before = _snapshot(course)
+    report = regrade(course, ASSIGNMENT, reference_lib=reflib, dry_run=True)
+    assert report.path.name.endswith("-dry-run.csv")
+    assert report.row("a-wrong")["new_score"] == "2"
+    after = _snapshot(course)
+    assert after.pop(str(report.path.relative_to(course))) is not None
+    assert after == before
+
+
+def test_interrupted_regrade_is_consistent_and_resumes(graded, no_sandbox, monkeypatch):
+    course, reflib = graded
+    _loosen(course)
+    commit, calls = regrade_mod._commit, []
+
+    def crash_after_first(*args):
+        calls.append(args)
+        if len(calls) > 1:
+            raise RuntimeError("power cut")
+        commit(*args)
+
+    monkeypatch.setattr(regrade_mod, "_commit", crash_after_first)
+    with pytest.raises(RuntimeError, match="power cut"):
+        regrade(course, ASSIGNMENT, reference_lib=reflib)
+    assert _gradebook_scores(course) == _record_scores(course) == {
+        "a-wrong": 2.0, "b-reference": 4.0, "c-partial": 2.0}
+    partial = list((course / "grading" / ASSIGNMENT).glob("regrade-*.partial.csv"))
+    assert len(partial) == 1
+    with partial[0].open() as fh:
+        assert [r["student"] for r in csv.DictReader(fh)] == ["a-wrong"]
+    with pytest.raises(RegradeError, match="no-decrease"):
+        regrade(course, ASSIGNMENT, reference_lib=reflib, no_decrease=True)
+
+    monkeypatch.setattr(regrade_mod, "_commit", commit)
+    report = regrade(course, ASSIGNMENT, reference_lib=reflib)
+    assert report.resumed == ["a-wrong"] and [r["student"] for r in report.rows] == list(STUDENTS)
+    assert report.row("a-wrong")["changed"] == "yes"
+    assert not load_record(course, ASSIGNMENT, "a-wrong")["regrade_history"]
+    assert not partial[0].exists() and report.path.exists()
+
+
+def test_export_shows_the_change_in_csv_and_feedback(graded, no_sandbox):
+    course, reflib = graded
+    _loosen(course)
+    regrade(course, ASSIGNMENT, reference_lib=reflib)
+    report = export_all(course, gradescope=False)
+    with report.csv.open() as fh:
+        rows = {r["student_id"]: r for r in csv.DictReader(fh)}
+    assert (rows["a-wrong"]["old_score"], rows["a-wrong"]["new_score"]) == ("0", "2")
+    assert "test_scale: 0 -> 2" in rows["a-wrong"]["changed"]
+    assert rows["b-reference"]["changed"] == ""
+    page = (course / "feedback" / "a-wrong" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Your grade changed on" in page and "test_scale" in page
+    assert "scale_random" not in page  # probe names and tolerances stay hidden
+    untouched = (course / "feedback" / "b-reference" / ASSIGNMENT / f"{ASSIGNMENT}.html")
+    assert "Your grade changed" not in untouched.read_text()
+
+
+def test_nothing_graded_is_a_clear_error(tmp_path):
+    course, _ = mini_course.make_mini_course(tmp_path)
+    with pytest.raises(RegradeError, match="grade it first"):
+        regrade(course, ASSIGNMENT)
+
+
+def test_the_command_line_wires_regrade(tmp_path, capsys):
+    from autograder.cli import build_parser, main
+
+    args = build_parser().parse_args(["regrade", ASSIGNMENT, "--no-decrease", "--dry-run"])
+    assert (args.command, args.no_decrease, args.dry_run) == ("regrade", True, True)
+    course, _ = mini_course.make_mini_course(tmp_path)
+    assert main(["regrade", ASSIGNMENT, "--course", str(course)]) == 2
+    assert "grade it first" in capsys.readouterr().err
+    assert not evidence_path(course, ASSIGNMENT, "x").parent.exists()
+    json.dumps(args.__dict__, default=str)
