@@ -25,8 +25,6 @@ from autograder.grading.record import Recorder, gradebook_url, load_record
 from autograder.grading.regrade import RegradeError, regrade
 from autograder.sandbox import Limits
 
-pytestmark = pytest.mark.slow
-
 LIMITS = Limits(cell_seconds=20, submission_seconds=90, max_processes=64)
 SEED = 4321
 # Sorted so that the student whose grade changes is committed first.
@@ -101,6 +99,7 @@ def _snapshot(course: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
+@pytest.mark.slow
 def test_grading_keeps_evidence_beside_the_record(graded):
     course, _ = graded
     record = load_record(course, ASSIGNMENT, "a-wrong")
@@ -112,6 +111,7 @@ def test_grading_keeps_evidence_beside_the_record(graded):
     assert kept["notebook_scores"]["test_scale"][0] == 2.0  # the visible test passed
 
 
+@pytest.mark.slow
 def test_tolerance_change_is_judged_again_without_a_sandbox(graded, no_sandbox):
     course, reflib = graded
     _loosen(course)
@@ -134,6 +134,7 @@ def test_tolerance_change_is_judged_again_without_a_sandbox(graded, no_sandbox):
     assert all(r["changed"] == "no" for r in again.rows)
 
 
+@pytest.mark.slow
 def test_calls_change_runs_again_in_the_sandbox(graded):
     course, reflib = graded
     # The probe now calls with |a|: a fix to calls.py, which only a new run can apply.
@@ -155,6 +156,7 @@ def _break_reference_shift(reflib: Path) -> None:
     (reflib / "scale.py").write_text(REFERENCE_SCALE.replace("out = x + b", "out = x + b + 1"))
 
 
+@pytest.mark.slow
 def test_no_decrease_keeps_the_higher_points(graded, no_sandbox):
     course, reflib = graded
     _break_reference_shift(reflib)
@@ -167,6 +169,7 @@ def test_no_decrease_keeps_the_higher_points(graded, no_sandbox):
     assert _gradebook_scores(course)["b-reference"] == 4.0
 
 
+@pytest.mark.slow
 def test_without_no_decrease_a_score_can_fall(graded, no_sandbox):
     course, reflib = graded
     _break_reference_shift(reflib)
@@ -178,6 +181,7 @@ def test_without_no_decrease_a_score_can_fall(graded, no_sandbox):
     assert _gradebook_scores(course)["b-reference"] == 2.0
 
 
+@pytest.mark.slow
 def test_dry_run_changes_nothing_but_the_report(graded, no_sandbox):
     course, reflib = graded
     _loosen(course)
@@ -190,6 +194,7 @@ def test_dry_run_changes_nothing_but_the_report(graded, no_sandbox):
     assert after == before
 
 
+@pytest.mark.slow
 def test_interrupted_regrade_is_consistent_and_resumes(graded, no_sandbox, monkeypatch):
     course, reflib = graded
     _loosen(course)
@@ -221,6 +226,7 @@ def test_interrupted_regrade_is_consistent_and_resumes(graded, no_sandbox, monke
     assert not partial[0].exists() and report.path.exists()
 
 
+@pytest.mark.slow
 def test_export_shows_the_change_in_csv_and_feedback(graded, no_sandbox):
     course, reflib = graded
     _loosen(course)
@@ -254,3 +260,23 @@ def test_the_command_line_wires_regrade(tmp_path, capsys):
     assert "grade it first" in capsys.readouterr().err
     assert not evidence_path(course, ASSIGNMENT, "x").parent.exists()
     json.dumps(args.__dict__, default=str)
+
+
+def test_the_demo_loosens_the_closest_missed_probe_in_its_copy(tmp_path):
+    from autograder.demo.regrade_demo import closest_miss, loosen
+    from autograder.grading.probes import load_probe_set, probe_folder
+
+    def record(*notes):
+        return {"cells": [{"probes": [{"name": n, "kind": "library", "note": t}
+                                      for n, t in notes]}]}
+
+    records = [record(("scale_random", "output 'out': relative error 0.8 > 1e-06")),
+               record(("scale_random", "output 'out': relative error 0.9 > 1e-06"),
+                      ("shift_random", "output 'out': relative error 0.95 > 1e-06"),
+                      ("scale_empty", "raised: ValueError"))]
+    assert closest_miss(records) == ("scale_random", 0.9, 1e-6)
+    assert closest_miss([record(("scale_empty", "raised: ValueError"))]) is None
+    course, _ = mini_course.make_mini_course(tmp_path)
+    loosen(course, ASSIGNMENT, "scale_random", 2.0)
+    rtols = {p.name: p.rtol for p in load_probe_set(probe_folder(course, ASSIGNMENT)).probes}
+    assert rtols == {"scale_random": 2.0, "scale_empty": 1e-6, "shift_random": 1e-6}
