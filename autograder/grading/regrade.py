@@ -119,11 +119,11 @@ class RegradeReport:
 
     def summary(self) -> str:
         changed = [r for r in self.rows if r["changed"] == "yes"]
-        modes = {m: sum(1 for r in self.rows if r["mode"] == m) for m in (RE_JUDGED, RE_RUN)}
+        again = sum(1 for r in self.rows if r["mode"].startswith(RE_RUN))
         failed = [r for r in self.rows if r["mode"].endswith("failed")]
         lines = [f"regrade {self.assignment}{' (dry run)' if self.dry_run else ''}: "
                  f"{len(self.rows)} graded submission(s), {len(changed)} changed; "
-                 f"{modes[RE_JUDGED]} judged again from stored data, {modes[RE_RUN]} run "
+                 f"{len(self.rows) - again} judged again from stored data, {again} run "
                  "again in the sandbox"
                  + (f", {len(failed)} could not run again" if failed else "")
                  + (f"; resumed ({len(self.resumed)} done before)" if self.resumed else "")]
@@ -226,21 +226,21 @@ def _why_cell(row: Mapping, old_probes: Mapping, now: Mapping) -> str:
         name = probe["name"]
         old, cur = old_probes.get(name) or {}, now.get(name) or {}
         if old.get("rtol") != cur.get("rtol"):
-            parts.append(f"probe {name}: tolerance {_g(old.get('rtol'))} -> {_g(cur.get('rtol'))}")
+            parts.append(f"probe {name}: tolerance {_num(old.get('rtol'))} -> "
+                         f"{_num(cur.get('rtol'))}")
         if old.get("atol") != cur.get("atol"):
-            parts.append(f"probe {name}: absolute tolerance {_g(old.get('atol'))} -> "
-                         f"{_g(cur.get('atol'))}")
+            parts.append(f"probe {name}: absolute tolerance {_num(old.get('atol'))} -> "
+                         f"{_num(cur.get('atol'))}")
         if old.get("reference") != cur.get("reference"):
             what = "expected answer" if cur.get("kind") == "answer" else "reference output"
             parts.append(f"probe {name}: {what} changed")
     gone = [n for n, p in old_probes.items() if p.get("grade_id") == row["grade_id"]
             and n not in now]
     parts += [f"probe {n} removed" for n in gone]
+    if not row.get("probes"):
+        # No probe decides it: the rule that gave its points says why they moved.
+        parts += [f for f in row.get("flags") or [] if f.startswith("unverified")]
     return "; ".join(parts) or "judged again with the current probes"
-
-
-def _g(x) -> str:
-    return "-" if x is None else f"{float(x):g}"
 
 
 # --------------------------------------------------------------------------- changes
@@ -331,7 +331,7 @@ class ReportFile:
                     "delete that file to start over")
             run_id = path.name[len("regrade-"):-len(".partial.csv")]
             return cls(folder, run_id, dry_run=False, no_decrease=no_decrease,
-                       done={r["student"] for r in rows})
+                       done={r["student"] for r in rows if r.get("no_decrease")})
         run_id = _now().strftime("%Y%m%dT%H%M%SZ")
         n = 1
         while any(folder.glob(f"regrade-{run_id}{'' if n == 1 else f'-{n}'}*.csv")):
@@ -372,8 +372,10 @@ def scratch_course(course: Path, assignment: str, run_id: str, db: str | None) -
     and has its own copies of the source, the probes and the gradebook."""
     scratch = course / RECORDS / assignment / f".regrade-{run_id}"
     for name in ("source", "probes"):
+        # Copied afresh each time: a resumed regrade runs with the course as it is now.
         src, dest = course / name / assignment, scratch / name / assignment
-        if src.is_dir() and not dest.exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        if src.is_dir():
             shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
     if not (scratch / "submitted").exists():
         scratch.mkdir(parents=True, exist_ok=True)
@@ -406,7 +408,7 @@ def run_again(course: Path, assignment: str, todo: Mapping[str, tuple[dict, dict
         # The scratch course is hidden from the sandbox as the graded course; the
         # real one (which holds it) must be too.
         kwargs["hide"] = (*kwargs.get("hide", ()), str(course))
-        summary = grade_class(scratch, assignment, students=students, jobs=jobs,
+        summary = grade_class(scratch, assignment, students=students, jobs=jobs, force=True,
                               scheduler=scheduler, grader_kwargs=kwargs, progress=progress)
         if summary.interrupted:
             raise KeyboardInterrupt

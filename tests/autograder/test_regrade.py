@@ -262,21 +262,26 @@ def test_the_command_line_wires_regrade(tmp_path, capsys):
     json.dumps(args.__dict__, default=str)
 
 
-def test_the_demo_loosens_the_closest_missed_probe_in_its_copy(tmp_path):
+def test_the_demo_loosens_the_closest_missed_question_in_its_copy(tmp_path):
     from autograder.demo.regrade_demo import closest_miss, loosen
     from autograder.grading.probes import load_probe_set, probe_folder
 
-    def record(*notes):
-        return {"cells": [{"probes": [{"name": n, "kind": "library", "note": t}
-                                      for n, t in notes]}]}
+    def record(gid, *probes):
+        return {"cells": [{"grade_id": gid, "probes": [
+            {"name": n, "kind": "library", "passed": ok, "note": t} for n, ok, t in probes]}]}
 
-    records = [record(("scale_random", "output 'out': relative error 0.8 > 1e-06")),
-               record(("scale_random", "output 'out': relative error 0.9 > 1e-06"),
-                      ("shift_random", "output 'out': relative error 0.95 > 1e-06"),
-                      ("scale_empty", "raised: ValueError"))]
-    assert closest_miss(records) == ("scale_random", 0.9, 1e-6)
-    assert closest_miss([record(("scale_empty", "raised: ValueError"))]) is None
+    def miss(name, err):
+        return name, False, f"output 'out': relative error {err} > 1e-06"
+
+    records = [record("test_scale", miss("scale_random", 0.8), ("scale_empty", True, "")),
+               record("test_scale", miss("scale_random", 0.9), miss("scale_empty", 0.2)),
+               record("test_shift", miss("shift_random", 0.95)),
+               # A cell that a probe failed by raising gains nothing from loosening.
+               record("test_shift", miss("shift_random", 0.01), ("shift_x", False, "raised"))]
+    assert closest_miss(records) == ("test_scale", {"scale_random": (0.9, 1e-6),
+                                                    "scale_empty": (0.2, 1e-6)})
+    assert closest_miss(records[3:]) is None
     course, _ = mini_course.make_mini_course(tmp_path)
-    loosen(course, ASSIGNMENT, "scale_random", 2.0)
+    loosen(course, ASSIGNMENT, {"scale_random": 2.0, "scale_empty": 0.5})
     rtols = {p.name: p.rtol for p in load_probe_set(probe_folder(course, ASSIGNMENT)).probes}
-    assert rtols == {"scale_random": 2.0, "scale_empty": 1e-6, "shift_random": 1e-6}
+    assert rtols == {"scale_random": 2.0, "scale_empty": 0.5, "shift_random": 1e-6}
