@@ -285,3 +285,35 @@ def test_the_demo_loosens_the_closest_missed_question_in_its_copy(tmp_path):
     loosen(course, ASSIGNMENT, {"scale_random": 2.0, "scale_empty": 0.5})
     rtols = {p.name: p.rtol for p in load_probe_set(probe_folder(course, ASSIGNMENT)).probes}
     assert rtols == {"scale_random": 2.0, "scale_empty": 0.5, "shift_random": 1e-6}
+
+
+ANSWER_KEY = '''
+
+from autograder.grading.probes import AnswerProbe
+
+ANSWER_PROBES = [AnswerProbe("test_notebook_only", "answer", ("answer",),
+                             lambda lib, inputs: {"answer": EXPECTED})]
+'''
+
+
+@pytest.mark.slow
+def test_a_fixed_expected_answer_is_judged_again_from_the_stored_answers(tmp_path, monkeypatch):
+    course, reflib = mini_course.make_mini_course(tmp_path, {"b-reference": "reference"})
+    seed_gradebook(course)
+    mini_course.write_probes(course, judge=JUDGE + ANSWER_KEY.replace("EXPECTED", "41"))
+    result = grade_submission(course, ASSIGNMENT, "b-reference", limits=LIMITS, seed=SEED,
+                              reference_lib=reflib)
+    result.update(student="b-reference", assignment=ASSIGNMENT)
+    with Recorder(course) as recorder:
+        recorder.record(result)
+    assert _points(course, "b-reference")["test_notebook_only"] == 0.0  # the key said 41
+
+    from autograder.sandbox import run
+
+    monkeypatch.setattr(run, "run_sandboxed", lambda *a, **k: pytest.fail("sandbox started"))
+    mini_course.write_probes(course, judge=JUDGE + ANSWER_KEY.replace("EXPECTED", "42"))
+    report = regrade(course, ASSIGNMENT, reference_lib=reflib)
+    row = report.row("b-reference")
+    assert (row["mode"], row["old_score"], row["new_score"]) == ("re-judged", "3", "4")
+    assert "probe answer: expected answer changed" in row["changes"]
+    assert _gradebook_scores(course) == {"b-reference": 4.0}
