@@ -270,8 +270,7 @@ def test_score(cells: list[dict]) -> float:
                      and c.get("points") is not None))
 
 
-def regrade_section(run_id: str, record: Mapping, new: StudentRegrade,
-                    no_decrease: bool) -> dict:
+def regrade_section(run_id: str, new: StudentRegrade, no_decrease: bool) -> dict:
     return {"id": run_id, "at": _now().isoformat(timespec="seconds"), "mode": new.mode,
             "old_score": new.old_score, "new_score": new.new_score,
             "max_score": new.max_score, "no_decrease": no_decrease,
@@ -477,9 +476,10 @@ def decide(cur: Current, record: dict, evidence: dict | None, why: list[str],
                           test_score(cells), float(part.get("max_score",
                                                             record.get("max_score")) or 0.0),
                           changes, list(why))
-    if line.mode == UNCHANGED:
+    if line.mode == UNCHANGED and part["flags"] == record.get("flags"):
         return Outcome(line, evidence=part["evidence"])
-    result = new_result(record, part, regrade_section(run_id, record, line, no_decrease))
+    # Points or flags moved (an integrity finding can appear or go): a new record.
+    result = new_result(record, part, regrade_section(run_id, line, no_decrease))
     return Outcome(line, result=result)
 
 
@@ -547,7 +547,7 @@ def regrade(course: str | os.PathLike, assignment: str, *, no_decrease: bool = F
             + "; ".join(f"{s} ({why[s][0]})" for s in list(again)[:5]))
     fresh = run_again(course, assignment, again, scratch, grader_kwargs=kwargs, jobs=jobs,
                       scheduler=scheduler, progress=progress) if again else {}
-    _commit_all(course, assignment, todo, evidence, why, fresh, cur, report, db, out)
+    _commit_all(course, assignment, todo, evidence, why, fresh, cur, report, db)
     out.path = report.finish()
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -557,7 +557,7 @@ def regrade(course: str | os.PathLike, assignment: str, *, no_decrease: bool = F
 
 def _commit_all(course: Path, assignment: str, todo: Mapping, evidence: Mapping,
                 why: Mapping, fresh: Mapping, cur: Current, report: ReportFile,
-                db: str | None, out: RegradeReport) -> None:
+                db: str | None) -> None:
     """Decide and write each student in turn; the report row comes last."""
     from autograder.grading.schedule import _sigint_deferred
 
@@ -586,16 +586,21 @@ def _read_report(path: Path) -> list[dict]:
 CSV_COLUMNS = ("old_score", "new_score", "changed")
 
 
+def latest_change(record: Mapping) -> dict:
+    """The latest regrade section of ``record`` that changed a cell, or {}."""
+    sections = [record.get("regrade") or {}, *reversed(record.get("regrade_history") or [])]
+    return next((s for s in sections if s.get("changes")), {})
+
+
 def csv_cells(records: list[Mapping]) -> list[str]:
     """One student's ``old_score``, ``new_score`` (autograded points, over the
     assignments exported) and ``changed`` (each regraded cell, with the date)."""
     graded = [r for r in records if r.get("status") == "graded"]
     new = sum(float(r.get("score") or 0.0) for r in graded)
-    old = sum(float((r.get("regrade") or {}).get("old_score", r.get("score")) or 0.0)
-              for r in graded)
+    old = sum(float(latest_change(r).get("old_score", r.get("score")) or 0.0) for r in graded)
     changed = []
     for r in graded:
-        section = r.get("regrade") or {}
+        section = latest_change(r)
         for c in section.get("changes") or []:
             kept = " (kept: no decrease)" if c.get("kept") else ""
             changed.append(f"{r['assignment']} {str(section.get('at', ''))[:10]}: "
@@ -605,7 +610,7 @@ def csv_cells(records: list[Mapping]) -> list[str]:
 
 
 def any_regraded(records) -> bool:
-    return any((r.get("regrade") or {}).get("changes") for r in records)
+    return any(latest_change(r) for r in records)
 
 
 def feedback_notice(record: Mapping) -> str:
@@ -613,7 +618,7 @@ def feedback_notice(record: Mapping) -> str:
     a cell). Student-safe: questions and points, never a probe or a tolerance."""
     import html
 
-    section = record.get("regrade") or {}
+    section = latest_change(record)
     changes = section.get("changes") or []
     if not changes:
         return ""

@@ -317,3 +317,22 @@ def test_a_fixed_expected_answer_is_judged_again_from_the_stored_answers(tmp_pat
     assert (row["mode"], row["old_score"], row["new_score"]) == ("re-judged", "3", "4")
     assert "probe answer: expected answer changed" in row["changes"]
     assert _gradebook_scores(course) == {"b-reference": 4.0}
+
+
+def test_feedback_keeps_showing_the_last_regrade_that_changed_something():
+    from autograder.grading.regrade import csv_cells, feedback_notice
+
+    change = {"grade_id": "test_scale", "old": 0.0, "new": 2.0, "reason": "probe x: tolerance",
+              "student_reason": "the hidden checks of this question were corrected",
+              "kept": False}
+    record = {"assignment": ASSIGNMENT, "status": "graded", "score": 2.0,
+              "regrade": {"at": "2026-12-09T10:00:00+00:00", "old_score": 2.0,
+                          "new_score": 2.0, "changes": []},
+              "regrade_history": [{"at": "2026-12-08T10:00:00+00:00", "old_score": 0.0,
+                                   "new_score": 2.0, "changes": [change]}]}
+    notice = feedback_notice(record)
+    assert "Your grade changed on 2026-12-08: 0 -&gt; 2" in notice
+    assert "probe x" not in notice  # the instructor's reason stays in the CSV
+    old, new, changed = csv_cells([record])
+    assert (old, new) == ("0", "2") and "probe x: tolerance" in changed
+    assert feedback_notice({"score": 1.0}) == ""
