@@ -630,6 +630,6 @@ def feedback_notice(record: Mapping) -> str:
         f"{' (your higher score was kept)' if c.get('kept') else ''}</td></tr>"
         for c in changes)
     return (f'<div class="regrade"><p class="points">Your grade changed on {when}: '
-            f"{_num(section.get('old_score'))} -> {_num(section.get('new_score'))} "
+            f"from {_num(section.get('old_score'))} to {_num(section.get('new_score'))} "
             "autograded points.</p><table><tr><th>question</th><th>before</th>"
             f"<th>after</th><th>why</th></tr>{rows}</table></div>")

@@ -331,7 +331,7 @@ def test_feedback_keeps_showing_the_last_regrade_that_changed_something():
               "regrade_history": [{"at": "2026-12-08T10:00:00+00:00", "old_score": 0.0,
                                    "new_score": 2.0, "changes": [change]}]}
     notice = feedback_notice(record)
-    assert "Your grade changed on 2026-12-08: 0 -&gt; 2" in notice
+    assert "Your grade changed on 2026-12-08: from 0 to 2 autograded" in notice
     assert "probe x" not in notice  # the instructor's reason stays in the CSV
     old, new, changed = csv_cells([record])
     assert (old, new) == ("0", "2") and "probe x: tolerance" in changed
