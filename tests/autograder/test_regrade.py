@@ -336,3 +336,30 @@ def test_feedback_keeps_showing_the_last_regrade_that_changed_something():
     old, new, changed = csv_cells([record])
     assert (old, new) == ("0", "2") and "probe x: tolerance" in changed
     assert feedback_notice({"score": 1.0}) == ""
+
+
+@pytest.mark.slow
+def test_a_crash_between_gradebook_and_record_is_healed_by_the_resume(graded, no_sandbox,
+                                                                     monkeypatch):
+    from autograder.grading import record as record_mod
+
+    course, reflib = graded
+    _loosen(course)
+    write = record_mod._write_atomic
+
+    def crash_on_the_record(path, text):
+        if path == record_mod.record_path(course, ASSIGNMENT, "a-wrong"):
+            raise KeyboardInterrupt
+        write(path, text)
+
+    monkeypatch.setattr(record_mod, "_write_atomic", crash_on_the_record)
+    with pytest.raises(KeyboardInterrupt):
+        regrade(course, ASSIGNMENT, reference_lib=reflib)
+    # The one student in flight: its gradebook row is new, its record still old.
+    assert _gradebook_scores(course)["a-wrong"] == 2.0
+    assert load_record(course, ASSIGNMENT, "a-wrong")["score"] == 0.0
+    monkeypatch.setattr(record_mod, "_write_atomic", write)
+    report = regrade(course, ASSIGNMENT, reference_lib=reflib)
+    assert report.row("a-wrong")["changed"] == "yes" and not report.resumed
+    assert _gradebook_scores(course) == _record_scores(course)
+    assert _record_scores(course)["a-wrong"] == 2.0
