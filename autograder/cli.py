@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from autograder.course import COURSE_ROOT, REPO_ROOT
+from autograder.grading.regrade_cli import add_regrade_parser, run_regrade
 from autograder.release import build as release_build
 from autograder.student import check as self_check
 from autograder.student import lab as learner_lab
@@ -218,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "settings.")
     learner_lab.add_arguments(p)
     p.set_defaults(handler=learner_lab.run)
+    add_regrade_parser(sub).set_defaults(handler=run_regrade)
     _add_demo(sub)
     return parser
 

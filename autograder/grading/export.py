@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import has_hidden_tests, hidden_lines, strip_hidden  # noqa: F401
+from autograder.grading import regrade
 from autograder.grading.class_view import write_class_view
 from autograder.grading.probes import load_probe_set, probe_folder
 from autograder.grading.record import (
@@ -164,11 +165,14 @@ def export_csv(course: str | os.PathLike, dest: str | os.PathLike, *,
         columns = _notebook_columns(gb, names)
         maxima = _class_maxima(course, {a for a, _, _ in columns}, records)
         students = sorted({s.id for s in gb.students} | set(records))
+        regraded = regrade.any_regraded(r for rs in records.values() for r in rs
+                                        if r["assignment"] in names)
         dest.parent.mkdir(parents=True, exist_ok=True)
         with dest.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["student_id", *[c[2] for c in columns], "total", "max_total",
-                             "max_autograded", "max_by_hand", "flags", "errors"])
+                             "max_autograded", "max_by_hand", "flags", "errors",
+                             *(regrade.CSV_COLUMNS if regraded else ())])
             for student in students:
                 row, total, max_total = [student], 0.0, 0.0
                 for a, nb, _ in columns:
@@ -188,7 +192,8 @@ def export_csv(course: str | os.PathLike, dest: str | os.PathLike, *,
                 auto = sum(maxima[a][0] for a in maxima)
                 hand = sum(maxima[a][1] for a in maxima)
                 writer.writerow([*row, _num(total), _num(max_total), _num(auto), _num(hand),
-                                 "; ".join(flags), "; ".join(_one_line(e) for e in errors)])
+                                 "; ".join(flags), "; ".join(_one_line(e) for e in errors),
+                                 *(regrade.csv_cells(recs) if regraded else ())])
     return dest
 
 
@@ -433,7 +438,8 @@ def feedback_html(record: Mapping, info: AssignmentInfo, notebook_name: str,
     maxes = info.points.get(notebook_name, {})
     auto = [(gid, (float(rows.get(gid, {}).get("points") or 0.0) if graded else 0.0), mx)
             for gid, mx in maxes.items() if gid in locked]
-    body = [f"<h1>{_esc(assignment)} / {_esc(notebook_name)}: feedback for {_esc(student)}</h1>"]
+    body = [f"<h1>{_esc(assignment)} / {_esc(notebook_name)}: feedback for {_esc(student)}</h1>",
+            regrade.feedback_notice(record)]
     if not graded:
         body.append(f'<p class="bad">This submission could not be graded: '
                     f'{_esc(explain_flag(str(record.get("error") or "unknown error")))}</p>')

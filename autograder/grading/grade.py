@@ -37,7 +37,7 @@ from types import ModuleType
 
 from autograder.course import NAME_RE, grade_cells, hidden_lines
 from autograder.diagnosis.diagnose import describe_mismatch, diagnose, mutant_outputs_for
-from autograder.grading import verify
+from autograder.grading import evidence, verify
 from autograder.grading.feedback import feedback_notebook
 from autograder.grading.phases import (
     PhaseOutcome,
@@ -278,8 +278,10 @@ def _verdict(job: GradingJob, nb_run: PhaseOutcome, probe_run: PhaseOutcome,
     verdicts = _probe_verdicts(job, probe_run, prepared) + _answer_verdicts(job, nb_run)
     executed, incomplete = _notebook_report(job, nb_run)
     cells = grade_cells(job.source_nb)
-    rows = verify.grade_cells(job.assignment, cells, verdicts,
-                              verify.notebook_scores(executed, cells),
+    nb_scores = verify.notebook_scores(executed, cells)
+    # What the verdict rests on, kept so that a regrade can judge it again.
+    kept = evidence.collect(job, nb_run, probe_run, prepared, nb_scores, incomplete, flags)
+    rows = verify.grade_cells(job.assignment, cells, verdicts, nb_scores,
                               unprobed=job.unprobed, notebook_incomplete=incomplete)
     for row in rows:
         flags += [f"{row.grade_id}: {f}" for f in row.flags
@@ -296,4 +298,4 @@ def _verdict(job: GradingJob, nb_run: PhaseOutcome, probe_run: PhaseOutcome,
                 "ended": {name: res.ended for name, res in runs}},
         timings=job.timings,
         started="warm" if nb_run.result.warm and probe_run.result.warm else "cold",
-        notebook=feedback_notebook(executed, hidden_lines(job.source_nb)))
+        notebook=feedback_notebook(executed, hidden_lines(job.source_nb)), evidence=kept)

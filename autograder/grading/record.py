@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course import SKIPPED_NAMES, GradeCell, grade_cells, nbgrader_meta
+from autograder.grading.evidence import evidence_path
 from autograder.untrusted import digest_tree, read_text
 
 RECORDS = "grading"
@@ -277,9 +278,16 @@ class Recorder:
 
         self._write_gradebook(student, assignment, cells, result, stamp)
 
-        record = {k: v for k, v in result.items() if k not in ("notebook", "notebooks")}
+        record = {k: v for k, v in result.items()
+                  if k not in ("notebook", "notebooks", "evidence")}
+        if result.get("evidence"):
+            # Beside the record, before it: a record never points at missing evidence.
+            _write_atomic(evidence_path(self.course, assignment, student),
+                          json.dumps(result["evidence"]))
         record["cells"] = cells
-        record["notebook_files"] = sorted(f"{n}.ipynb" for n in notebooks)
+        # A regrade that judged stored data again brings no notebook: keep the files.
+        record["notebook_files"] = sorted(f"{n}.ipynb" for n in notebooks) if notebooks \
+            else list(result.get("notebook_files") or [])
         record["recorded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         _write_atomic(record_path(self.course, assignment, student),
                       json.dumps(record, indent=1, sort_keys=True, default=str))

@@ -40,6 +40,9 @@ class GradeResult:
     # or "cold" (new interpreters); scores never depend on it.
     started: str = "cold"
     notebook: dict | None = None
+    # The plain data the verdict rests on (``autograder.grading.evidence``);
+    # the recorder keeps it beside the record, never in the gradebook.
+    evidence: dict | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
