@@ -125,10 +125,10 @@ def _scores_section(records: Sequence[Mapping]) -> list[str]:
     totals = [float(r.get("score") or 0.0) for r in graded]
     top = max(float(r.get("max_score") or 0.0) for r in graded)
     hand = max(float(r.get("manual_max_score") or 0.0) for r in graded)
+    by_hand = " (the written answers, graded by hand, are not counted here)" if hand else ""
     body = [f"<p>{len(graded)} graded of {len(records)}; scores out of "
-            f"{_esc(format_maxima(top, hand))} (the written answers are graded by hand and "
-            f"not counted here). Mean {statistics.mean(totals):.1f}, median "
-            f"{_num(statistics.median(totals))}.</p>",
+            f"{_esc(format_maxima(top, hand))}{by_hand}. Mean {statistics.mean(totals):.1f}, "
+            f"median {_num(statistics.median(totals))}.</p>",
             _figure(totals, top, f"total autograded score (out of {_num(top)})")]
     mistakes: dict[str, dict] = {r["student"]: cell_mistakes(r) for r in graded}
     for gid, max_points in _autograded_cells(graded).items():
@@ -217,7 +217,7 @@ def _slowest_section(records: Sequence[Mapping]) -> list[str]:
     if not timed:
         return ["<p>No timings recorded.</p>"]
     body = ["<table><tr><th>student</th><th>total</th><th>notebook run</th>"
-            "<th>probes run</th><th>sandbox</th></tr>"]
+            "<th>probes run</th><th>sandbox start</th></tr>"]
     for r in timed[:SLOWEST]:
         cols = [_seconds(r, k) for k in ("total", "sandbox_notebook", "sandbox_probes")]
         body.append(f"<tr><td>{_esc(r['student'])}</td>"
