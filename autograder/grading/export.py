@@ -373,6 +373,9 @@ def gradescope_results(record: Mapping, info: AssignmentInfo, *,
             if hidden:
                 output = ("This question includes hidden tests; their details are not shown. "
                           f"Points: {_num(score)} / {_num(max_points)}.")
+                failed = failed_checks(row, info.checks) if graded else []
+                if failed:
+                    output += " Failed hidden checks: " + "; ".join(failed) + "."
             elif not graded:
                 output = "Not graded: " + _one_line(record.get("error") or "unknown error")
             else:

@@ -258,6 +258,17 @@ def test_before_the_due_date_a_failed_hidden_check_says_what_it_checks(tmp_path)
     assert tags <= SAFE_TAGS and not any(a.startswith("on") for a in attributes)
 
 
+def test_gradescope_output_names_the_failed_checks_too(tmp_path):
+    course = _course_with_hidden_checks(tmp_path, due=_days(7))
+    report = export_all(course, csv_file=False, feedback=False)
+    result = json.loads(next(p for p in report.gradescope if p.parts[-2] == "dan").read_text())
+    graph = next(t for t in result["tests"] if t["name"] == "test_graph")
+    assert graph["output"].endswith(
+        "Failed hidden checks: stride 2 with padding 1 (likely mistake: output off by a "
+        "constant factor); ties in the max.")
+    assert INPUT_NOTE not in graph["output"] and HIDDEN_LINE not in graph["output"]
+
+
 def test_after_the_due_date_the_switch_shows_the_hidden_test(tmp_path):
     page = _dan(_course_with_hidden_checks(tmp_path, due=_days(-1)))
     graph = page[page.index("test_graph: 0 / 3"):]
