@@ -12,7 +12,12 @@
 * ``feedback/<student>/<assignment>/<notebook>.html`` (nbgrader's feedback
   layout): the executed notebook with everything the student wrote escaped,
   no active content at all, test cells shown as released (hidden-test source
-  stripped) and the outputs of hidden-test cells replaced by their points.
+  stripped) and the outputs of hidden-test cells replaced by their points. A
+  failed hidden check says what it checks and the likely mistake
+  (:func:`failed_checks`); after the due date, with the course's switch on
+  (:func:`hidden_tests_shown`), test cells are shown with their hidden tests.
+* ``class-report.html``: the instructor's class report
+  (:mod:`autograder.grading.class_report`).
 
 Everything read from a submission is untrusted text: it is escaped, never
 rendered as HTML or Markdown, and images are only embedded as base64 PNG/JPEG.
