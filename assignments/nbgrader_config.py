@@ -61,3 +61,13 @@ c.ExecutePreprocessor.timeout = 120
 # A flood of printed output must not bloat the autograded notebooks.
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
+
+# Hidden tests in the feedback (read by `python -m autograder export`). Before an
+# assignment's due date, a failed hidden test shows the property it checks and
+# the likely mistake, never its inputs or code. After the due date, with this
+# switch on, the feedback shows each test cell with its hidden tests. The due
+# date is nbgrader's, in the gradebook (`nbgrader db assignment add backprop
+# --duedate "2027-01-15 17:00 UTC"` from this folder, or formgrader's Manage
+# Assignments); an assignment without one never shows them. A course that reuses
+# its hidden tests from one term to the next sets this to False.
+c.Autograder.show_hidden_tests_after_due = True

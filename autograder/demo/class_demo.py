@@ -282,6 +282,7 @@ def run_demo(out: Path, *, students: int = 30, jobs: int | None = None,
     log(f"demo: gradebook {course / 'gradebook.db'}")
     log(f"demo: {report.summary().splitlines()[0]}")
     log(f"demo: feedback in {course / 'feedback'}")
+    log(f"demo: class report {report.class_report} (scores, mistakes, flags, the slowest)")
     from autograder.demo.regrade_demo import show_regrade
     show_regrade(course, chosen[0], jobs=jobs, log=log)
     return {"course": course, "kinds": kinds, "summary": summary, "rows": rows,

@@ -1,9 +1,11 @@
 """The instructor's class view: per question, how many students made which mistake.
 
 Read from the grading records (each failed probe carries the class of the
-likely mistake ``autograder.diagnosis`` named, or none); written as one static
-HTML page, ``exports/class-view.html``: a table per assignment and a bar
-chart per question (inline SVG: the page opens without a server or a script).
+likely mistake ``autograder.diagnosis`` named, or none): per question, a
+table and a bar chart (inline SVG: the page opens without a server or a
+script). The class report (:mod:`autograder.grading.class_report`,
+``exports/class-report.html``) shows them next to the scores, flags, errors and
+timings; :func:`write_class_view` writes them alone.
 """
 
 from __future__ import annotations
@@ -54,43 +56,53 @@ def class_counts(records: Iterable[Mapping]) -> dict[str, dict[str, Counter]]:
     return counts
 
 
-def _title(cls: str) -> str:
+def mistake_title(cls: str) -> str:
+    """The catalogue's few words for a class of mistake (the id itself if unknown)."""
     return CLASSES.get(cls, cls)
 
 
-def _bars(counter: Counter) -> str:
-    """A horizontal bar chart as inline SVG."""
+def mistake_bars(counter: Counter) -> str:
+    """A horizontal bar chart as inline SVG: one bar per mistake, its students."""
     rows = counter.most_common()
     top = max(n for _, n in rows)
     height = 22 * len(rows) + 4
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="560" height="{height}" '
-             'role="img">']
+             'role="img" aria-label="students per mistake">']
     for i, (cls, n) in enumerate(rows):
         y = 2 + 22 * i
         width = max(2, int(300 * n / top))
         parts.append(f'<text x="0" y="{y + 15}" font-size="12">'
-                     f"{html.escape(_title(cls)[:38])}</text>"
+                     f"{html.escape(mistake_title(cls)[:38])}</text>"
                      f'<rect x="240" y="{y + 3}" width="{width}" height="16" fill="#4a7ebb"/>'
                      f'<text x="{246 + width}" y="{y + 15}" font-size="12">{n}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
+def mistakes_table(counter: Counter) -> str:
+    """One question's mistakes, most frequent first: a table and its bar chart."""
+    rows = [f"<tr><td>{html.escape(mistake_title(cls))}</td><td class=\"n\">{n}</td></tr>"
+            for cls, n in counter.most_common()]
+    return ("<table><tr><th>mistake</th><th>students</th></tr>" + "".join(rows)
+            + "</table>" + mistake_bars(counter))
+
+
+_INTRO = ("<p>Per question, the students who lost its points, by the mistake the grader "
+          "named (comparing their outputs with typical wrong implementations on the same "
+          "inputs). A name is a likely cause, not a verdict.</p>")
+NOTHING_LOST = "<p>No graded submission lost points on a probed question.</p>"
+
+
 def class_view_html(counts: Mapping[str, Mapping[str, Counter]]) -> str:
-    body = ["<h1>Class view: which mistakes, how often</h1>",
-            "<p>Per question, the students who lost its points, by the mistake the grader "
-            "named (comparing their outputs with typical wrong implementations on the same "
-            "inputs). A name is a likely cause, not a verdict.</p>"]
+    """The mistakes of every assignment alone, as one page (the class report,
+    :mod:`autograder.grading.class_report`, shows them next to the scores)."""
+    body = ["<h1>Class view: which mistakes, how often</h1>", _INTRO]
     if not counts:
-        body.append("<p>No graded submission lost points on a probed question.</p>")
+        body.append(NOTHING_LOST)
     for assignment, cells in sorted(counts.items()):
         body.append(f"<h2>{html.escape(assignment)}</h2>")
         for gid, counter in sorted(cells.items()):
-            body.append(f"<h3>{html.escape(gid)}</h3><table><tr><th>mistake</th>"
-                        "<th>students</th></tr>")
-            body += [f"<tr><td>{html.escape(_title(cls))}</td><td class=\"n\">{n}</td></tr>"
-                     for cls, n in counter.most_common()]
-            body.append("</table>" + _bars(counter))
+            body.append(f"<h3>{html.escape(gid)}</h3>" + mistakes_table(counter))
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             f"<title>Class view</title><style>{_STYLE}</style></head><body>\n"

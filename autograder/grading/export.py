@@ -12,7 +12,12 @@
 * ``feedback/<student>/<assignment>/<notebook>.html`` (nbgrader's feedback
   layout): the executed notebook with everything the student wrote escaped,
   no active content at all, test cells shown as released (hidden-test source
-  stripped) and the outputs of hidden-test cells replaced by their points.
+  stripped) and the outputs of hidden-test cells replaced by their points. A
+  failed hidden check says what it checks and the likely mistake
+  (:func:`failed_checks`); after the due date, with the course's switch on
+  (:func:`hidden_tests_shown`), test cells are shown with their hidden tests.
+* ``class-report.html``: the instructor's class report
+  (:mod:`autograder.grading.class_report`).
 
 Everything read from a submission is untrusted text: it is escaped, never
 rendered as HTML or Markdown, and images are only embedded as base64 PNG/JPEG.
@@ -29,11 +34,12 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.course import has_hidden_tests, hidden_lines, strip_hidden  # noqa: F401
 from autograder.grading import regrade
-from autograder.grading.class_view import write_class_view
+from autograder.grading.class_view import mistake_title
 from autograder.grading.probes import load_probe_set, probe_folder
 from autograder.grading.record import (
     assignment_notebooks,
@@ -56,13 +62,19 @@ class ExportReport:
     csv: Path | None = None
     gradescope: list[Path] = field(default_factory=list)
     feedback: list[Path] = field(default_factory=list)
-    class_view: Path | None = None
+    class_report: Path | None = None
+
+    @property
+    def class_view(self) -> Path | None:
+        """The page with the class view (which mistakes, how often): the class report."""
+        return self.class_report
 
     def summary(self) -> str:
         return (f"wrote {self.csv}\nwrote {len(self.gradescope)} Gradescope results.json "
                 f"file(s)\nwrote {len(self.feedback)} HTML feedback file(s)"
-                + (f"\nwrote {self.class_view} (which mistakes, how often)"
-                   if self.class_view else ""))
+                + (f"\nwrote {self.class_report} (the class report: scores, mistakes, "
+                   "flags, errors, timings, links to the feedback)"
+                   if self.class_report else ""))
 
 
 # --------------------------------------------------------------------------- hidden tests
@@ -76,6 +88,50 @@ def _probe_grade_ids(course: Path, assignment: str) -> set[str]:
                 for c in grade_cells(nb)}
 
 
+def _probe_checks(course: Path, assignment: str) -> dict[str, str]:
+    """probe name -> the property it checks (``Probe.checks``), where the probe says."""
+    try:
+        found = load_probe_set(probe_folder(course, assignment))
+    except Exception:  # an unloadable folder: the feedback names no property
+        return {}
+    return {p.name: p.checks for p in found.probes + found.answer_probes
+            if getattr(p, "checks", "")}
+
+
+#: The course's switch (``nbgrader_config.py``): after the assignment's due date in
+#: the gradebook, the feedback shows each test cell with its hidden tests.
+SHOW_HIDDEN_AFTER_DUE = ("Autograder", "show_hidden_tests_after_due")
+
+
+def hidden_tests_shown(course: str | os.PathLike, assignment: str, db: str | None = None,
+                       now: datetime | None = None) -> bool:
+    """Whether the feedback of ``assignment`` may show its hidden tests: the course
+    configuration's ``c.Autograder.show_hidden_tests_after_due`` is true and the
+    assignment's due date (nbgrader's gradebook) has passed. No due date: never."""
+    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    except ConfigFileNotFound:
+        return False
+    section, key = SHOW_HIDDEN_AFTER_DUE
+    if config.get(section, {}).get(key, False) is not True:
+        return False
+    if db is None and not (Path(course) / "gradebook.db").is_file():
+        return False
+    from nbgrader.api import MissingEntry
+
+    with open_gradebook(gradebook_url(course, db)) as gb:
+        try:
+            due = gb.find_assignment(assignment).duedate
+        except MissingEntry:
+            return False
+    if due is None:
+        return False
+    # nbgrader stores due dates as naive UTC
+    return (now or datetime.now(timezone.utc)) >= due.replace(tzinfo=timezone.utc)
+
+
 @dataclass
 class AssignmentInfo:
     """What the trusted side knows about an assignment's notebooks."""
@@ -85,13 +141,20 @@ class AssignmentInfo:
     hidden_ids: set[str]                       # grade_ids with hidden tests
     hidden_lines: list[str]                    # lines that must not appear anywhere
     points: dict[str, dict[str, float]]        # name -> grade_id -> max points
+    checks: dict[str, str] = field(default_factory=dict)  # probe name -> what it checks
+    # name -> grade_id -> the test cell with its hidden tests, and whether the
+    # feedback shows it (after the due date, when the course's switch is on)
+    full_source: dict[str, dict[str, str]] = field(default_factory=dict)
+    show_hidden: bool = False
 
     @classmethod
-    def load(cls, course: Path, assignment: str) -> AssignmentInfo:
+    def load(cls, course: Path, assignment: str, *, show_hidden: bool = False
+             ) -> AssignmentInfo:
         notebooks = assignment_notebooks(course, assignment)
         locked, hidden, lines, points = {}, set(_probe_grade_ids(course, assignment)), [], {}
+        full: dict[str, dict[str, str]] = {}
         for name, nb in notebooks.items():
-            locked[name] = {}
+            locked[name], full[name] = {}, {}
             points[name] = {c.grade_id: c.max_points for c in grade_cells(nb)}
             for cell in nb.get("cells", []):
                 meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -102,10 +165,14 @@ class AssignmentInfo:
                         hidden.add(gid)
                 if gid and meta.get("locked") and not meta.get("solution"):
                     locked[name][gid] = strip_hidden(source)
+                    if has_hidden_tests(source):
+                        full[name][gid] = source
         # A line that also appears in the visible notebook reveals nothing.
         lines = list(dict.fromkeys(line for nb in notebooks.values()
                                    for line in hidden_lines(nb, min_length=8)))
-        return cls(notebooks, locked, hidden, lines, points)
+        return cls(notebooks, locked, hidden, lines, points,
+                   checks=_probe_checks(course, assignment), full_source=full,
+                   show_hidden=show_hidden)
 
 
 def _text(value) -> str:
@@ -316,6 +383,9 @@ def gradescope_results(record: Mapping, info: AssignmentInfo, *,
             if hidden:
                 output = ("This question includes hidden tests; their details are not shown. "
                           f"Points: {_num(score)} / {_num(max_points)}.")
+                failed = failed_checks(row, info.checks) if graded else []
+                if failed:
+                    output += " Failed hidden checks: " + "; ".join(failed) + "."
             elif not graded:
                 output = "Not graded: " + _one_line(record.get("error") or "unknown error")
             else:
@@ -435,6 +505,8 @@ def feedback_html(record: Mapping, info: AssignmentInfo, notebook_name: str,
     rows = {r["grade_id"]: r for r in record.get("cells") or []}
     graded = record.get("status") == "graded"
     locked = info.locked.get(notebook_name, {})
+    if info.show_hidden:  # after the due date: the test cells as the instructor wrote them
+        locked = {**locked, **info.full_source.get(notebook_name, {})}
     maxes = info.points.get(notebook_name, {})
     auto = [(gid, (float(rows.get(gid, {}).get("points") or 0.0) if graded else 0.0), mx)
             for gid, mx in maxes.items() if gid in locked]
@@ -479,8 +551,13 @@ def _cell_html(cell: Mapping, info: AssignmentInfo, locked: Mapping[str, str],
         ok = "ok" if got >= maxes[gid] else "bad"
         parts.append(f'<div class="points {ok}">{_esc(gid)}: {_num(got)} / '
                      f"{_num(maxes[gid])}</div>")
+        parts += [f'<p class="bad">Failed hidden check: {_esc(text)}</p>'
+                  for text in failed_checks(rows.get(gid, {}), info.checks)]
         parts += [f'<p class="bad">What went wrong: {_esc(note)}</p>'
                   for note in _diagnosed_notes(rows.get(gid, {}))]
+        if info.show_hidden and gid in info.hidden_ids and has_hidden_tests(source):
+            parts.append('<p class="note">The due date has passed: this cell is shown with '
+                         "its hidden tests.</p>")
     parts.append(f'<pre class="src">{_esc(source)}</pre>')
     if kind == "code":
         if gid in info.hidden_ids:
@@ -492,6 +569,21 @@ def _cell_html(cell: Mapping, info: AssignmentInfo, locked: Mapping[str, str],
                 parts.append(f'<div class="out">{outs}</div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def failed_checks(row: Mapping, checks: Mapping[str, str]) -> list[str]:
+    """One line per failed probe of a cell: the property it checks and, when the
+    grader named one, the class of the likely mistake. Never its inputs, its
+    expected values or its code (those stay hidden until the due date)."""
+    lines = []
+    for probe in row.get("probes") or []:
+        if probe.get("passed"):
+            continue
+        text = checks.get(probe.get("name"), "") or "a hidden check"
+        if probe.get("diagnosis"):
+            text += f" (likely mistake: {mistake_title(probe['diagnosis'])})"
+        lines.append(text)
+    return list(dict.fromkeys(lines))
 
 
 def _diagnosed_notes(row: Mapping) -> list[str]:
@@ -540,12 +632,14 @@ def export_all(course: str | os.PathLike, *, to: str | os.PathLike | None = None
         report.csv = export_csv(course, out / "grades.csv", assignments=assignments, db=db)
     infos: dict[str, AssignmentInfo] = {}
     records = [r for r in load_records(course) if wanted is None or r["assignment"] in wanted]
-    report.class_view = write_class_view(records, out / "class-view.html")
     for record in records:
         a = record["assignment"]
         if wanted is not None and a not in wanted:
             continue
-        info = infos.setdefault(a, AssignmentInfo.load(course, a))
+        if a not in infos:  # once per assignment: the gradebook is read for its due date
+            infos[a] = AssignmentInfo.load(
+                course, a, show_hidden=hidden_tests_shown(course, a, db=db))
+        info = infos[a]
         executed = _executed_notebooks(course, record)
         if gradescope:
             path = out / "gradescope" / a / record["student"] / "results.json"
@@ -561,4 +655,9 @@ def export_all(course: str | os.PathLike, *, to: str | os.PathLike | None = None
                 path.write_text(feedback_html(record, info, name, executed.get(name)),
                                 encoding="utf-8")
                 report.feedback.append(path)
+    # Imported here: the report builds on this module's definitions of the flags.
+    from autograder.grading.class_report import write_class_report
+
+    report.class_report = write_class_report(records, out / "class-report.html",
+                                             course / "feedback")
     return report

@@ -59,6 +59,10 @@ class Probe:
     rtol : float
         Largest relative error (``cs231n_lib.gradient_check.rel_error``)
         accepted for each output.
+    checks : str
+        The property the probe checks, in a few words a student may read
+        before the due date ("stride 2 with padding 1", "ties in the max"):
+        what kind of case failed, never its inputs.
     """
 
     grade_id: str
@@ -66,6 +70,7 @@ class Probe:
     make_inputs: Callable[[np.random.Generator], dict[str, np.ndarray]]
     run: Callable[[ModuleType, Arrays], dict[str, np.ndarray]]
     rtol: float = 1e-6
+    checks: str = ""
 
     @property
     def call(self) -> str:
@@ -113,6 +118,9 @@ class AnswerProbe:
         A number passes when ``|got - expected| <= atol`` or its relative
         error (CS231n's) is at most ``rtol``. Strings, ``None`` and the
         structure of lists and dicts must match exactly.
+    checks : str
+        The property checked, in a few words a student may read before the
+        due date (as :attr:`Probe.checks`): never the expected answer.
     """
 
     grade_id: str
@@ -123,6 +131,7 @@ class AnswerProbe:
     make_inputs: Callable[[np.random.Generator], dict[str, np.ndarray]] = _no_inputs
     rtol: float = 1e-6
     atol: float = 0.0
+    checks: str = ""
 
 
 # --------------------------------------------------------------------------- loading

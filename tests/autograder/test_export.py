@@ -183,3 +183,135 @@ def test_feedback_says_when_a_run_crashed(tmp_path):
                                                  "cell 8"]} for g in ("test_affine", "test_graph")]
     page = feedback_html(record, info, ASSIGNMENT, None)
     assert page.count("Your notebook did not run to its end (the kernel died in cell 8)") == 1
+
+
+# --------------------------------------------------------------------------- hidden tests
+# Before the due date a failed hidden check says what it checks and the likely mistake;
+# after it, with the course's switch on, the feedback shows the test cell in full.
+
+PROBE_CALLS = "def graph(lib, inputs):\n    return {}\n"
+PROBE_JUDGE = '''from autograder.grading.probes import Probe
+
+from . import calls
+
+PROBES = [Probe("test_graph", "graph_strided", lambda rng: {}, calls.graph,
+                checks="stride 2 with padding 1"),
+          Probe("test_graph", "graph_ties", lambda rng: {}, calls.graph,
+                checks="ties in the max")]
+'''
+# What the grader saw on the hidden inputs: it stays in the record, never in the page.
+INPUT_NOTE = "raised: ValueError: shapes (3,7) and (5,2) not aligned"
+DIAGNOSED = "your dx is the right dx times 2: look for a missing or extra factor"
+
+
+def _course_with_hidden_checks(tmp_path, *, due, switch: bool | None = True):
+    from autograder.grading.record import gradebook_url, open_gradebook
+
+    course = make_course(tmp_path)
+    folder = course / "probes" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / "calls.py").write_text(PROBE_CALLS)
+    (folder / "judge.py").write_text(PROBE_JUDGE)
+    if switch is not None:
+        (course / "nbgrader_config.py").write_text(
+            f"c = get_config()  # noqa: F821\nc.Autograder.show_hidden_tests_after_due = "
+            f"{switch}\n")
+    submit(course, "dan", {"points": {"test_affine": 2}})
+    result = fake_grade(str(course), ASSIGNMENT, "dan")
+    result.update(student="dan", assignment=ASSIGNMENT)
+    graph = next(row for row in result["cells"] if row["grade_id"] == "test_graph")
+    graph["probes"] = [
+        {"name": "graph_strided", "kind": "library", "passed": False, "note": DIAGNOSED,
+         "diagnosis": "scale"},
+        {"name": "graph_ties", "kind": "library", "passed": False, "note": INPUT_NOTE,
+         "diagnosis": ""}]
+    with Recorder(course) as rec:
+        rec.record(result)
+    if due is not None:
+        with open_gradebook(gradebook_url(course)) as gb:
+            gb.update_or_create_assignment(ASSIGNMENT, duedate=due)
+    return course
+
+
+def _dan(course) -> str:
+    report = export_all(course, csv_file=False, gradescope=False)
+    return next(p for p in report.feedback if p.parts[-3] == "dan").read_text()
+
+
+def _days(n: int):
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) + timedelta(days=n)).replace(tzinfo=None)
+
+
+def test_before_the_due_date_a_failed_hidden_check_says_what_it_checks(tmp_path):
+    page = _dan(_course_with_hidden_checks(tmp_path, due=_days(7)))
+    assert ("Failed hidden check: stride 2 with padding 1 (likely mistake: output off by a "
+            "constant factor)") in page
+    assert "Failed hidden check: ties in the max</p>" in page  # no mistake named: no class
+    assert "What went wrong: " + DIAGNOSED in page
+    # never the inputs or the code of the hidden test
+    assert INPUT_NOTE not in page and "(3,7)" not in page
+    assert HIDDEN_LINE not in page and "BEGIN HIDDEN TESTS" not in page
+    assert "The due date has passed" not in page
+    tags, attributes = _markup(page)
+    assert tags <= SAFE_TAGS and not any(a.startswith("on") for a in attributes)
+
+
+def test_gradescope_output_names_the_failed_checks_too(tmp_path):
+    course = _course_with_hidden_checks(tmp_path, due=_days(7))
+    report = export_all(course, csv_file=False, feedback=False)
+    result = json.loads(next(p for p in report.gradescope if p.parts[-2] == "dan").read_text())
+    graph = next(t for t in result["tests"] if t["name"] == "test_graph")
+    assert graph["output"].endswith(
+        "Failed hidden checks: stride 2 with padding 1 (likely mistake: output off by a "
+        "constant factor); ties in the max.")
+    assert INPUT_NOTE not in graph["output"] and HIDDEN_LINE not in graph["output"]
+
+
+def test_after_the_due_date_the_switch_shows_the_hidden_test(tmp_path):
+    page = _dan(_course_with_hidden_checks(tmp_path, due=_days(-1)))
+    graph = page[page.index("test_graph: 0 / 3"):]
+    assert "The due date has passed" in graph
+    assert "### BEGIN HIDDEN TESTS\n" + HIDDEN_LINE in graph.replace("&quot;", '"')
+    assert "Failed hidden check: stride 2 with padding 1" in graph
+    assert INPUT_NOTE not in page  # the grader's view of the inputs stays in the record
+
+
+def test_hidden_tests_stay_hidden_without_the_switch_or_a_due_date(tmp_path):
+    from autograder.grading.export import hidden_tests_shown
+
+    cases = {"switch off": dict(due=_days(-1), switch=False),
+             "no config": dict(due=_days(-1), switch=None),
+             "no due date": dict(due=None, switch=True)}
+    for i, (why, kwargs) in enumerate(cases.items()):
+        course = _course_with_hidden_checks(tmp_path / str(i), **kwargs)
+        assert not hidden_tests_shown(course, ASSIGNMENT), why
+        page = _dan(course)
+        assert HIDDEN_LINE not in page and "The due date has passed" not in page, why
+        assert "Failed hidden check: stride 2 with padding 1" in page, why
+
+
+def test_the_course_configuration_holds_the_switch():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.course import COURSE_ROOT
+    from autograder.grading.export import SHOW_HIDDEN_AFTER_DUE
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE_ROOT)).load_config()
+    section, key = SHOW_HIDDEN_AFTER_DUE
+    assert config[section][key] is True  # shown once the gradebook's due date has passed
+
+
+def test_every_probe_of_the_course_says_what_it_checks():
+    from autograder.course import COURSE_ROOT
+    from autograder.grading.probes import load_probe_set, probe_folder
+
+    folders = sorted(p.name for p in (COURSE_ROOT / "probes").iterdir() if p.is_dir())
+    assert len(folders) == 6
+    for assignment in folders:
+        found = load_probe_set(probe_folder(COURSE_ROOT, assignment))
+        probes = found.probes + found.answer_probes
+        assert probes, assignment
+        for probe in probes:
+            assert 5 <= len(probe.checks) <= 90, (assignment, probe.name, probe.checks)

@@ -112,18 +112,29 @@ def _maxout3_inputs(rng):
 
 
 PROBES = [
-    Probe("test_sigmoid", "sigmoid", _elementwise_inputs, calls.sigmoid),
-    Probe("test_sigmoid", "sigmoid_extreme", _extreme_inputs, calls.sigmoid),
-    Probe("test_tanh", "tanh", _elementwise_inputs, calls.tanh),
-    Probe("test_tanh", "tanh_extreme", _extreme_inputs, calls.tanh),
-    Probe("test_leaky_relu", "leaky_relu", _leaky_inputs, calls.leaky),
-    Probe("test_prelu", "prelu_scalar", _prelu_scalar_inputs, calls.prelu),
-    Probe("test_prelu", "prelu_per_feature", _prelu_feature_inputs, calls.prelu),
-    Probe("test_prelu", "prelu_per_channel", _prelu_channel_inputs, calls.prelu),
-    Probe("test_elu", "elu", _elu_inputs, calls.elu),
-    Probe("test_elu", "elu_extreme", _elu_extreme_inputs, calls.elu),
-    Probe("test_maxout", "maxout_two_pieces", _maxout2_inputs, calls.maxout),
-    Probe("test_maxout", "maxout_more_pieces", _maxout3_inputs, calls.maxout),
+    Probe("test_sigmoid", "sigmoid", _elementwise_inputs, calls.sigmoid,
+          checks="sigmoid forward and backward on moderate inputs"),
+    Probe("test_sigmoid", "sigmoid_extreme", _extreme_inputs, calls.sigmoid,
+          checks="sigmoid at large |x| (where a plain exp overflows)"),
+    Probe("test_tanh", "tanh", _elementwise_inputs, calls.tanh,
+          checks="tanh forward and backward on moderate inputs"),
+    Probe("test_tanh", "tanh_extreme", _extreme_inputs, calls.tanh,
+          checks="tanh at large |x| (where a plain exp overflows)"),
+    Probe("test_leaky_relu", "leaky_relu", _leaky_inputs, calls.leaky,
+          checks="leaky ReLU, x exactly 0 included"),
+    Probe("test_prelu", "prelu_scalar", _prelu_scalar_inputs, calls.prelu,
+          checks="PReLU with one shared slope, x exactly 0 included"),
+    Probe("test_prelu", "prelu_per_feature", _prelu_feature_inputs, calls.prelu,
+          checks="PReLU with one slope per feature, a negative slope included"),
+    Probe("test_prelu", "prelu_per_channel", _prelu_channel_inputs, calls.prelu,
+          checks="PReLU with one slope per channel on (N, C, H, W) inputs"),
+    Probe("test_elu", "elu", _elu_inputs, calls.elu, checks="ELU, x exactly 0 included"),
+    Probe("test_elu", "elu_extreme", _elu_extreme_inputs, calls.elu,
+          checks="ELU at large |x| (where a plain exp overflows)"),
+    Probe("test_maxout", "maxout_two_pieces", _maxout2_inputs, calls.maxout,
+          checks="maxout with 2 pieces"),
+    Probe("test_maxout", "maxout_more_pieces", _maxout3_inputs, calls.maxout,
+          checks="maxout with 3 or 4 pieces"),
 ]
 
 
@@ -157,5 +168,7 @@ def _dead_fraction_expected(lib, inputs):
 ANSWER_PROBES = [
     AnswerProbe("test_dead_fraction", "dead_fraction", (), _dead_fraction_expected,
                 function="dead_fraction", make_inputs=_dead_fraction_inputs,
-                rtol=1e-9, atol=1e-12),
+                rtol=1e-9, atol=1e-12,
+                checks="your dead_fraction on ReLU outputs: all dead, none dead, one "
+                       "example, random layers"),
 ]

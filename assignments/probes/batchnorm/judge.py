@@ -67,25 +67,31 @@ def _spatial_inputs(rng):
 
 
 PROBES = [
-    Probe("test_batchnorm_forward_train", "forward_train", _flat_inputs, calls.train),
+    Probe("test_batchnorm_forward_train", "forward_train", _flat_inputs, calls.train,
+          checks="training mode: the output and the running averages"),
     Probe("test_batchnorm_forward_train", "forward_train_two_samples", _two_sample_inputs,
-          calls.train),
+          calls.train, checks="training mode on a batch of 2"),
     Probe("test_batchnorm_forward_train", "forward_train_first_call", _flat_inputs,
-          calls.first_call),
-    Probe("test_batchnorm_forward_test", "forward_test", _flat_inputs, calls.test),
+          calls.first_call, checks="training mode on the first call (no running averages yet)"),
+    Probe("test_batchnorm_forward_test", "forward_test", _flat_inputs, calls.test,
+          checks="test mode with given running averages"),
     Probe("test_batchnorm_forward_test", "forward_train_then_test", _flat_inputs,
-          calls.train_then_test),
-    Probe("test_batchnorm_backward", "backward_staged", _flat_inputs, calls.staged),
+          calls.train_then_test, checks="training steps, then test mode"),
+    Probe("test_batchnorm_backward", "backward_staged", _flat_inputs, calls.staged,
+          checks="the staged backward pass"),
     Probe("test_batchnorm_backward", "backward_staged_two_samples", _two_sample_inputs,
-          calls.staged),
-    Probe("test_batchnorm_backward_alt", "backward_closed_form", _flat_inputs, calls.alt),
+          calls.staged, checks="the staged backward pass on a batch of 2"),
+    Probe("test_batchnorm_backward_alt", "backward_closed_form", _flat_inputs, calls.alt,
+          checks="the closed-form backward pass"),
     Probe("test_batchnorm_backward_alt", "backward_closed_form_two_samples",
-          _two_sample_inputs, calls.alt),
+          _two_sample_inputs, calls.alt, checks="the closed-form backward pass on a batch of 2"),
     Probe("test_spatial_batchnorm_forward", "spatial_train", _spatial_inputs,
-          calls.spatial_train),
-    Probe("test_spatial_batchnorm_forward", "spatial_test", _spatial_inputs, calls.spatial_test),
+          calls.spatial_train, checks="spatial batchnorm in training mode, several channels"),
+    Probe("test_spatial_batchnorm_forward", "spatial_test", _spatial_inputs, calls.spatial_test,
+          checks="spatial batchnorm in test mode"),
     Probe("test_spatial_batchnorm_backward", "spatial_backward", _spatial_inputs,
-          calls.spatial_backward),
+          calls.spatial_backward,
+          checks="spatial batchnorm's backward pass"),
 ]
 
 
@@ -101,5 +107,6 @@ def _initial_loss_expected(lib, inputs):
 # The notebook's hidden test allows 1e-4 (2.3026 is a fine answer).
 ANSWER_PROBES = [
     AnswerProbe("test_initial_loss", "initial_loss", ("expected_initial_loss",),
-                _initial_loss_expected, rtol=0.0, atol=1e-4),
+                _initial_loss_expected, rtol=0.0, atol=1e-4,
+                checks="your initial softmax loss for 10 classes"),
 ]

@@ -87,19 +87,30 @@ def _scaled_inputs(rng):
 
 
 PROBES = [
-    Probe("test_mean_image", "mean_image_images", _image_pair_inputs, calls.mean_image),
-    Probe("test_mean_image", "mean_image_flat_integers", _flat_integer_inputs, calls.mean_image),
-    Probe("test_channel_mean", "channel_mean", _image_pair_inputs, calls.channel_mean),
-    Probe("test_standardize", "standardize_flat", _standardize_inputs, calls.standardize),
+    Probe("test_mean_image", "mean_image_images", _image_pair_inputs, calls.mean_image,
+          checks="the mean image fitted on one set of images, applied to another"),
+    Probe("test_mean_image", "mean_image_flat_integers", _flat_integer_inputs, calls.mean_image,
+          checks="the mean image of flat integer data"),
+    Probe("test_channel_mean", "channel_mean", _image_pair_inputs, calls.channel_mean,
+          checks="the per-channel mean fitted on one set, applied to another"),
+    Probe("test_standardize", "standardize_flat", _standardize_inputs, calls.standardize,
+          checks="standardisation with a feature that is constant"),
     Probe("test_standardize", "standardize_images", _standardize_images_inputs,
-          calls.standardize),
-    Probe("test_pca_whiten", "pca", _correlated_inputs, calls.pca),
-    Probe("test_pca_whiten", "whiten", _correlated_inputs, calls.whiten),
-    Probe("test_small_and_scaled", "small_random_default", _layer_inputs, calls.small_default),
-    Probe("test_small_and_scaled", "small_random_std", _scaled_inputs, calls.small_std),
-    Probe("test_small_and_scaled", "scaled_random", _scaled_inputs, calls.scaled),
-    Probe("test_xavier_he", "xavier", _layer_inputs, calls.xavier),
-    Probe("test_xavier_he", "he", _layer_inputs, calls.he),
+          calls.standardize, checks="standardisation of images"),
+    Probe("test_pca_whiten", "pca", _correlated_inputs, calls.pca,
+          checks="PCA's variances, projector and reconstruction"),
+    Probe("test_pca_whiten", "whiten", _correlated_inputs, calls.whiten,
+          checks="whitening fitted on one set, applied to another"),
+    Probe("test_small_and_scaled", "small_random_default", _layer_inputs, calls.small_default,
+          checks="small random weights at the default scale"),
+    Probe("test_small_and_scaled", "small_random_std", _scaled_inputs, calls.small_std,
+          checks="small random weights at a given scale"),
+    Probe("test_small_and_scaled", "scaled_random", _scaled_inputs, calls.scaled,
+          checks="random weights at a given scale"),
+    Probe("test_xavier_he", "xavier", _layer_inputs, calls.xavier,
+          checks="Xavier weights with fan_in != fan_out"),
+    Probe("test_xavier_he", "he", _layer_inputs, calls.he,
+          checks="He weights with fan_in != fan_out"),
 ]
 
 
@@ -112,5 +123,6 @@ def _init_choice_expected(lib, inputs):
 
 
 ANSWER_PROBES = [
-    AnswerProbe("test_init_choice", "init_choice", ("good_init",), _init_choice_expected),
+    AnswerProbe("test_init_choice", "init_choice", ("good_init",), _init_choice_expected,
+                checks="your choice of initialisation for tanh and for ReLU"),
 ]

@@ -119,17 +119,24 @@ def _power_budget_inputs(rng):
 
 
 PROBES = [
-    Probe("test_update_ratio", "update_ratio", _ratio_inputs, calls.ratio),
-    Probe("test_update_ratio", "update_ratio_row_and_column", _ratio_edge_inputs, calls.ratio),
+    Probe("test_update_ratio", "update_ratio", _ratio_inputs, calls.ratio,
+          checks="the ratio for a non-square matrix and a conv filter bank"),
+    Probe("test_update_ratio", "update_ratio_row_and_column", _ratio_edge_inputs, calls.ratio,
+          checks="the ratio for a single row and a single column of weights"),
     Probe("test_learning_rate_verdict", "learning_rate_verdict", _verdict_inputs,
-          calls.verdict),
+          calls.verdict,
+          checks="verdicts on flat, falling, growing, spiking, NaN and noisy curves"),
     Probe("test_learning_rate_verdict", "learning_rate_verdict_short", _short_verdict_inputs,
-          calls.short_verdict),
+          calls.short_verdict, checks="verdicts on histories of 2 and 3 losses"),
     Probe("test_sample_log_uniform", "sample_log_uniform", _log_uniform_inputs,
-          calls.log_uniform),
-    Probe("test_grid_and_random", "grid_any_budget", _space_inputs, calls.grid_trials),
-    Probe("test_grid_and_random", "grid_power_budget", _power_budget_inputs, calls.grid_trials),
-    Probe("test_grid_and_random", "random_search", _space_inputs, calls.random_trials),
+          calls.log_uniform,
+          checks="log-uniform samples and the draws they take from the generator"),
+    Probe("test_grid_and_random", "grid_any_budget", _space_inputs, calls.grid_trials,
+          checks="a grid with a budget that is not a power"),
+    Probe("test_grid_and_random", "grid_power_budget", _power_budget_inputs, calls.grid_trials,
+          checks="a grid with a budget k ** d"),
+    Probe("test_grid_and_random", "random_search", _space_inputs, calls.random_trials,
+          checks="random search at the same budget"),
 ]
 
 
@@ -147,7 +154,8 @@ def _search_counts_expected(lib, inputs):
 
 ANSWER_PROBES = [
     AnswerProbe("test_initial_loss_five", "loss_five", ("expected_loss_5",),
-                _loss_five_expected, rtol=1e-3),
+                _loss_five_expected, rtol=1e-3, checks="your initial softmax loss for 5 classes"),
     AnswerProbe("test_search_counts", "search_counts", ("grid_rates", "random_rates"),
-                _search_counts_expected),
+                _search_counts_expected,
+                checks="your counts of distinct learning rates, grid and random"),
 ]
