@@ -14,6 +14,7 @@ from pathlib import Path
 from autograder.course import REPO_ROOT
 from autograder.grading.collect import CollectError
 from autograder.grading.collect import Limits as CollectLimits
+from autograder.similarity import cli as similarity_cli
 
 
 def default_course() -> Path:
@@ -121,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-gradescope", action="store_true")
     p.add_argument("--no-feedback", action="store_true")
 
+    similarity_cli.add_parser(sub)
+
     p = sub.add_parser("check", add_help=False, help="a student's self-check of a workspace",
                        description="Run the visible tests of your notebooks "
                                    "(see python -m autograder check --help).")
@@ -154,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             rest = ["--course", str(default_course()), *rest]
         return module.main(rest)
     args = build_parser().parse_args(argv)
+    if args.command == "similarity":
+        return similarity_cli.run(args)
     course = args.course or default_course()
     return {"collect": _collect, "grade": _grade, "export": _export}[args.command](args, course)
 
