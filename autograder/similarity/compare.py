@@ -33,7 +33,7 @@ from autograder.similarity.extract import AssignmentSpec, Submission, Unit
 
 K = 5
 WINDOW = 4
-MIN_PRINTS = 12
+MIN_PRINTS = 30
 COMMON_FRACTION = 0.5
 MASK = (1 << 52) - 1
 _BASE = np.uint64(1_000_003)

@@ -5,8 +5,8 @@ make every honest pair look copied. Before grading, this deals each honest
 student an independent solution of the backprop gaps
 (``autograder.similarity.synthetic``; all correct, so the grades do not
 change), plants two disguised copies, runs the check on the local cluster and
-prints the top pairs. Hostile submissions are left as they are (their
-reference code is shared by most of the class, so it is not counted).
+prints the top pairs. Hostile submissions get independent solutions too
+(only regular files are rewritten; their attacks are elsewhere).
 """
 
 from __future__ import annotations
@@ -30,28 +30,32 @@ def _copy_modules(course: Path, original: str, copier: str, modules: Iterable[st
 
 def plant_demo_copies(course: Path, kinds: Mapping[str, str], seed: int = 231
                       ) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Diversify the honest backprop submissions and plant up to two copies:
-    a complete student copies another complete one (renamed, reordered), and the
+    """Diversify the backprop submissions and plant two copies: a complete
+    student copies another complete one (renamed, reordered; or, with one
+    complete student in the class, the partial one's gradient checker), and the
     wrong one copies the partial one's gradient checker (reformatted, dead code).
     Only modules the copier already had filled are replaced, so grades stay."""
     rng = random.Random(seed)
     honest = [s for s, k in kinds.items() if k in ("complete", "partial", "wrong")]
-    for student in honest:
+    for student in kinds:  # hostile ones too: they start from the one reference
         folder = course / "submitted" / student / ASSIGNMENT / PACKAGE
-        if folder.is_dir():
+        if folder.is_dir() and not any(p.is_symlink() for p in (folder, folder.parent)):
             diversify(folder, rng)
     by_kind: dict[str, list[str]] = {}
     for student in honest:
         by_kind.setdefault(kinds[student], []).append(student)
     planted = []
     complete = by_kind.get("complete", [])
+    partial, wrong = by_kind.get("partial", [])[:1], by_kind.get("wrong", [])[:1]
     if len(complete) >= 2:
-        planted.append((complete[0], complete[1], ("rename", "reorder")))
-        _copy_modules(course, complete[0], complete[1], MODULES[1:], planted[-1][2], rng)
-    if by_kind.get("partial") and by_kind.get("wrong"):
-        planted.append((by_kind["partial"][0], by_kind["wrong"][0], ("reformat", "dead_code")))
-        _copy_modules(course, planted[-1][0], planted[-1][1], ("gradient_check",),
-                      planted[-1][2], rng)
+        planted.append((complete[0], complete[1], ("rename", "reorder"), MODULES[1:]))
+    elif complete and partial:
+        planted.append((partial[0], complete[0], ("rename", "reorder"), ("gradient_check",)))
+    if partial and wrong:
+        planted.append((partial[0], wrong[0], ("reformat", "dead_code"), ("gradient_check",)))
+    for original, copier, transforms, modules in planted:
+        _copy_modules(course, original, copier, modules, transforms, rng)
+    return [(o, c, t) for o, c, t, _ in planted]
     return planted
 
 

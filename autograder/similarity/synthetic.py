@@ -79,8 +79,9 @@ def deal(texts: dict[str, str], rng: random.Random, lib_dir: Path = LIBRARY_DIR
 
 def diversify(lib_folder: Path, rng: random.Random, lib_dir: Path = LIBRARY_DIR) -> bool:
     """Deal solutions into a synthetic submission's library in place; True if any changed."""
-    texts = {m: (lib_folder / f"{m}.py").read_text(encoding="utf-8") for m in MODULES
-             if (lib_folder / f"{m}.py").is_file()}
+    files = {m: lib_folder / f"{m}.py" for m in MODULES}
+    texts = {m: f.read_text(encoding="utf-8") for m, f in files.items()
+             if f.is_file() and not f.is_symlink()}
     dealt = deal(texts, rng, lib_dir)
     changed = {m: t for m, t in dealt.items() if t != texts[m]}
     for module, text in changed.items():

@@ -106,6 +106,10 @@ def _check_module(module: types.ModuleType, name: str) -> None:
         grad = module.eval_numerical_gradient_array(lambda v: 2 * v ** 2, x, df)
         assert np.allclose(grad, 4 * x * df, rtol=1e-6)
         assert np.array_equal(x, before)
+        buffer = np.zeros_like(x)  # f that reuses its output: the checker must copy
+        grad = module.eval_numerical_gradient_array(
+            lambda v: np.multiply(v, v, out=buffer), x, df)
+        assert np.allclose(grad, 2 * x * df, rtol=1e-6)
     else:
         x, w, b = rng.standard_normal((4, 3, 2)), rng.standard_normal((6, 5)), \
             rng.standard_normal(5)
