@@ -116,12 +116,14 @@ def detection_row(tool: str, scores: dict, truth, names: list[str]) -> dict:
     planted = truth.planted_pairs()
     everything = [scores.get(frozenset((a, b)), 0.0)
                   for i, a in enumerate(names) for b in names[i + 1:]]
-    ranked = sorted(everything, reverse=True)
-    ranks = sorted(1 + sum(1 for s in ranked if s > scores.get(p, 0.0)) for p in planted)
     honest = [scores.get(frozenset((a, b)), 0.0) for i, a in enumerate(names)
               for b in names[i + 1:] if frozenset((a, b)) not in planted]
+    mine = [scores.get(p, 0.0) for p in planted]
+    # A tie with an honest pair counts against the tool.
+    ranks = sorted(1 + sum(1 for h in honest if h >= s) + sum(1 for m in mine if m > s)
+                   for s in mine)
     return {"tool": tool, "planted_ranks": ranks,
-            "planted_on_top": ranks == list(range(1, len(planted) + 1)),
+            "planted_on_top": min(mine) > max(honest),
             "planted_min": min(scores.get(p, 0.0) for p in planted),
             "honest_max": max(honest), "honest_p999": float(np.quantile(honest, 0.999)),
             "pairs": len(everything)}
