@@ -10,7 +10,9 @@ student's gap functions, one file per student) with the release's versions
 as boilerplate, and its defaults (noise 25, guarantee 30 characters); a pair
 scores the larger of its two similarities. Dolos (``@dodona/dolos-lib``,
 installed into ``benchmarks/dolos/node_modules`` by ``npm ci``) gets the same
-files when it is installed.
+files and boilerplate when it is installed, and ignores fingerprints found in
+more than half of the files (``maxFingerprintPercentage``, as ours does);
+copydetect has no such option.
 
 Part 2, scale: ours at 100, 300 and 1,000 students (all pairs) on a local
 Dask cluster of ``--jobs`` workers, split into its phases, against copydetect
@@ -45,9 +47,9 @@ DOLOS_DIR = Path(__file__).resolve().parent / "dolos"
 DOLOS_SCRIPT = r"""
 const { Dolos } = require("@dodona/dolos-lib");
 (async () => {
-  const files = process.argv.slice(2);
-  const dolos = new Dolos({ language: "python" });
-  const report = await dolos.analyzePaths(files);
+  const [ignore, ...files] = process.argv.slice(2);
+  const dolos = new Dolos({ language: "python", maxFingerprintPercentage: 0.5 });
+  const report = await dolos.analyzePaths(files, ignore);
   const out = report.allPairs().map(p => [p.leftFile.path, p.rightFile.path, p.similarity]);
   console.log(JSON.stringify(out));
 })().catch(e => { console.error(e); process.exit(1); });
@@ -90,12 +92,13 @@ def copydetect_scores(folder: Path, boilerplate: Path) -> tuple[dict, float]:
     return out, seconds
 
 
-def dolos_scores(folder: Path) -> tuple[dict | None, float, str]:
+def dolos_scores(folder: Path, boilerplate: Path) -> tuple[dict | None, float, str]:
     if not (DOLOS_DIR / "node_modules" / "@dodona" / "dolos-lib").is_dir():
         return None, 0.0, "not installed (cd benchmarks/dolos && npm ci)"
     files = sorted(str(p) for p in (folder / "students").glob("*.py"))
     t0 = time.perf_counter()
-    done = subprocess.run(["node", "-e", DOLOS_SCRIPT, *files], cwd=DOLOS_DIR,
+    done = subprocess.run(["node", "-e", DOLOS_SCRIPT, str(boilerplate / "release.py"), *files],
+                          cwd=DOLOS_DIR,
                           capture_output=True, text=True, timeout=3600)
     seconds = time.perf_counter() - t0
     if done.returncode != 0:
@@ -145,7 +148,7 @@ def part_detection(work: Path, seeds: list[int], honest: int, client) -> list[di
         cd, t_cd = copydetect_scores(work / f"files-{seed}", boilerplate)
         rows.append(dict(detection_row("copydetect 0.5.0", cd, truth, names), seed=seed,
                          seconds=t_cd))
-        dolos, t_dolos, status = dolos_scores(work / f"files-{seed}")
+        dolos, t_dolos, status = dolos_scores(work / f"files-{seed}", boilerplate)
         if dolos is not None:
             rows.append(dict(detection_row("Dolos 3.5.1", dolos, truth, names), seed=seed,
                              seconds=t_dolos))

@@ -20,7 +20,7 @@ from autograder.similarity.run import SimilarityResult
 
 # Pairs at or above this score are marked "look closer" (see docs/similarity.md
 # for where honest and copied pairs of the synthetic class fall).
-THRESHOLD = 0.85
+THRESHOLD = 0.88
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _STYLE = """
 body{font-family:sans-serif;margin:1.5rem;max-width:110rem;}
