@@ -185,7 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copydetect-max", type=int, default=300,
                         help="largest class copydetect is timed on (it is O(n^2) in Python)")
     parser.add_argument("--json", type=Path, help="write the numbers here as well")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="print the tables of a saved --json run instead of running")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        print(format_tables(saved["detection"], saved["scale"], args))
+        return 0
     from distributed import Client
 
     work = Path(tempfile.mkdtemp(prefix="bench-similarity-"))
@@ -224,6 +230,13 @@ def format_tables(detection: list[dict], scale: list[dict], args) -> str:
                      f"{r['fingerprints_s']:.1f} | {r['pairs_s']:.2f} | {r['regions_s']:.1f} | "
                      f"{r['total_s']:.1f} | {'' if cd is None else f'{cd:.1f}'} | "
                      f"{ratio} |")
+    if len(scale) > 1:
+        a, b = scale[0], scale[-1]
+        lines += ["", f"From {a['students']} to {b['students']} students "
+                      f"({b['pairs'] / a['pairs']:.0f} times the pairs): total "
+                      f"{b['total_s'] / a['total_s']:.1f} times, fingerprints "
+                      f"{b['fingerprints_s'] / a['fingerprints_s']:.1f} times, pair counts "
+                      f"{a['pairs_s']:.2f} s -> {b['pairs_s']:.2f} s."]
     return "\n".join(lines)
 
 

@@ -157,8 +157,9 @@ def similarity_check(course: str | os.PathLike, assignment: str, *,
         prints = _fingerprints(cluster.client, str(course), names, spec, settings)
         t3 = time.monotonic()
         result.seconds["fingerprints"] = t3 - t2
-        prints = [p for p in prints if p.codes.size or not p.notes]
         result.notes = {p.student: p.notes for p in prints if p.notes}
+        # A student with nothing readable is reported in the notes, not compared.
+        prints = [p for p in prints if p.codes.size or not p.notes]
         result.students = [p.student for p in prints]
         common = common_codes(prints, settings.common_fraction)
         matrix = prints_matrix(prints, common)
