@@ -222,14 +222,20 @@ def test_end_to_end_report_escapes_student_text(tmp_path, inline_client):
         text = path.read_text().replace("def affine_forward(x, w, b):",
                                         f"def affine_forward(x, w, b):\n    # {evil}", 1)
         path.write_text(text)
+    linked = tmp_path / "submitted" / "linked" / synthetic.ASSIGNMENT
+    linked.mkdir(parents=True)
+    (linked / PACKAGE).symlink_to(tmp_path / "submitted" / original / synthetic.ASSIGNMENT
+                                  / PACKAGE)
     result = similarity_check(tmp_path, synthetic.ASSIGNMENT, client=inline_client, top=3)
     assert {result.pairs[0].a, result.pairs[0].b} == {original, copier}
     assert result.pairs[0].score >= report.THRESHOLD
-    assert result.all_pairs == 21
+    assert result.all_pairs == 21 and "linked" not in result.students
+    assert any("link" in note for note in result.notes["linked"])
     page = report.write_html(result, tmp_path / "out" / "similarity.html").read_text()
     assert "<script>" not in page and "&lt;script&gt;alert(1)" in page
     assert "Content-Security-Policy" in page and 'id="pair-1"' in page
     assert 'class="m m1"' in page  # matching lines are marked
+    assert "Not compared in full" in page and "linked" in page
     rows = (report.write_csv(result, tmp_path / "out" / "similarity.csv")
             .read_text().splitlines())
     assert rows[0].startswith("rank,student_a,student_b,score")
