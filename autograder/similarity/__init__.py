@@ -9,7 +9,8 @@ matching regions side by side; it decides nothing and accuses no one.
 Modules, in the order a run uses them: ``extract`` (units of code per
 student, read as hostile files and parsed with ``ast``, never run),
 ``compare`` (winnowed fingerprints, filtering, pair scores), ``run`` (the
-Dask fan-out), ``report`` (CSV and HTML), ``cli``; ``synthetic`` builds
-classes with independent solutions and planted copies for the tests, the
-benchmark and the demo.
+Dask fan-out), ``report`` (CSV and HTML), ``cli``. Fixtures: ``variants``
+(independent correct solutions of four backprop gaps) and ``synthetic``
+(classes with planted copies) for the tests and the benchmark, and ``demo``
+(the step ``python -m autograder demo`` runs).
 """
