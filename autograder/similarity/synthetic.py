@@ -56,10 +56,11 @@ def _reference(lib_dir: Path, module: str) -> str:
     return (lib_dir / f"{module}.py").read_text(encoding="utf-8")
 
 
-def deal(texts: dict[str, str], rng: random.Random, lib_dir: Path = LIBRARY_DIR
-         ) -> dict[str, str]:
+def deal(texts: dict[str, str], rng: random.Random, lib_dir: Path = LIBRARY_DIR,
+         variant: int | None = None) -> dict[str, str]:
     """Module texts with each reference gap body of :data:`FUNCTIONS` replaced by
-    a solution drawn from ``rng`` (texts without the reference body stay as they are)."""
+    a solution drawn from ``rng`` (texts without the reference body stay as they
+    are); ``variant`` picks the same template for every function instead."""
     out = dict(texts)
     for (module, function), (templates, _) in FUNCTIONS.items():
         if module not in out:
@@ -69,8 +70,8 @@ def deal(texts: dict[str, str], rng: random.Random, lib_dir: Path = LIBRARY_DIR
             if gap.function != function:
                 continue
             old = "\n".join(gap.body) + "\n"
-            body = perturb(solution(module, function, rng.randrange(len(templates)), rng),
-                           rng)
+            pick = rng.randrange(len(templates)) if variant is None else variant
+            body = perturb(solution(module, function, pick, rng), rng)
             new = "".join(gap.indent + line if line.strip() else "\n"
                           for line in body.splitlines(keepends=True))
             out[module] = out[module].replace(old, new, 1)

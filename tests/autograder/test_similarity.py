@@ -122,18 +122,20 @@ def _check_module(module: types.ModuleType, name: str) -> None:
         assert np.allclose(db, dout.sum(axis=0))
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_dealt_solutions_and_their_disguises_are_correct(seed):
+@pytest.mark.parametrize("variant", range(5))
+def test_dealt_solutions_and_their_disguises_are_correct(variant):
     reference = {m: strip_markers((LIBRARY_DIR / f"{m}.py").read_text(encoding="utf-8"),
                                   f"{PACKAGE}/{m}.py")
                  for m in {m for m, _ in FUNCTIONS}}
-    rng = random.Random(seed)
-    dealt = synthetic.deal(reference, rng)
-    assert all(dealt[m] != reference[m] for m in dealt)
-    for texts in (dealt, synthetic.disguise(dealt, synthetic.TRANSFORMS, rng),
-                  synthetic.disguise(dealt, [rng.choice(synthetic.TRANSFORMS)], rng)):
-        for name, text in texts.items():
-            _check_module(_load(f"{PACKAGE}._similarity_{name}", text), name)
+    assert all(len(templates) == 5 for templates, _ in FUNCTIONS.values())
+    for seed in range(3):  # names, formulas, spellings, order and temporaries vary
+        rng = random.Random(100 * variant + seed)
+        dealt = synthetic.deal(reference, rng, variant=variant)
+        assert all(dealt[m] != reference[m] for m in dealt)
+        for texts in (dealt, synthetic.disguise(dealt, synthetic.TRANSFORMS, rng),
+                      synthetic.disguise(dealt, [synthetic.TRANSFORMS[seed]], rng)):
+            for name, text in texts.items():
+                _check_module(_load(f"{PACKAGE}._similarity_{name}", text), name)
 
 
 # --------------------------------------------------------------------------- ranking
