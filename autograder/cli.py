@@ -20,6 +20,7 @@ from pathlib import Path
 from autograder.course import COURSE_ROOT, REPO_ROOT
 from autograder.grading.regrade_cli import add_regrade_parser, run_regrade
 from autograder.release import build as release_build
+from autograder.similarity import cli as similarity_cli
 from autograder.student import check as self_check
 from autograder.student import lab as learner_lab
 
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     learner_lab.add_arguments(p)
     p.set_defaults(handler=learner_lab.run)
     add_regrade_parser(sub).set_defaults(handler=run_regrade)
+    similarity_cli.add_parser(sub).set_defaults(handler=similarity_cli.run)
     _add_demo(sub)
     return parser
 

@@ -264,6 +264,8 @@ def run_demo(out: Path, *, students: int = 30, jobs: int | None = None,
     for assignment in chosen:
         log(f"demo: synthesising {students} submissions of {assignment}")
         kinds.update(synthesise_class(course, assignment, students, hostile=hostile))
+    from autograder.similarity.demo import run_demo_check
+    run_demo_check(course, chosen, kinds, jobs=jobs, log=log)
     t_grade = time.monotonic()
     # Shorter limits than a real run's: every reference notebook cell takes
     # seconds, and the hostile loops should not dominate the demo's time.

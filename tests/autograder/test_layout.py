@@ -95,3 +95,10 @@ def test_probe_calls_hold_nothing_that_decides_a_score(folder):
     names |= {k.arg for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords}
     for word in ("Probe", "AnswerProbe", "PROBES", "ANSWER_PROBES", "rtol", "atol", "expected"):
         assert word not in names, (folder.name, word)
+
+
+def test_test_modules_have_unique_names():
+    """pytest imports test modules by their base name (no packages under tests/):
+    two with one name stop the whole run at collection."""
+    names = [p.name for p in (REPO / "tests").rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
