@@ -235,3 +235,24 @@ def mutant_outputs_for(probe_set, seed: int, assignment: str,
     """
     with REFERENCE_LOCK:
         return _mutant_outputs_cached(probe_set, int(seed), assignment, str(library_dir(base)))
+
+
+@functools.lru_cache(maxsize=256)
+def _probe_mutant_outputs(probe_set, seed: int, assignment: str, base: str, name: str) -> dict:
+    probe = next(p for p in probe_set.probes if p.name == name)
+    inputs = draw_inputs(probe_set.probes, seed, assignment)[name]
+    return {mutant: run_probe(probe, mutant_library(mutant, base), inputs)
+            for mutant in mutants_for(assignment)}
+
+
+def mutant_outputs_for_probe(probe_set, seed: int, assignment: str, probe_name: str,
+                             base: ModuleType | str | os.PathLike | None = None) -> dict:
+    """``mutant_outputs_for(...)[probe_name]``, computed for that one probe only.
+
+    Grading asks for a probe's mutants only when a student's output of it is
+    wrong, so a class pays for the probes its students got wrong, once per
+    worker, not for the whole catalogue on every probe.
+    """
+    with REFERENCE_LOCK:
+        return _probe_mutant_outputs(probe_set, int(seed), assignment,
+                                     str(library_dir(base)), probe_name)

@@ -36,7 +36,7 @@ from pathlib import Path
 from types import ModuleType
 
 from autograder.course import NAME_RE, grade_cells, hidden_lines
-from autograder.diagnosis.diagnose import describe_mismatch, diagnose, mutant_outputs_for
+from autograder.diagnosis.diagnose import describe_mismatch, diagnose, mutant_outputs_for_probe
 from autograder.grading import evidence, verify
 from autograder.grading.feedback import feedback_notebook
 from autograder.grading.phases import (
@@ -215,18 +215,17 @@ def _explainer(job: GradingJob):
     """Words for a wrong probe output: the likely mistake (``autograder.diagnosis``),
     found by comparing the student's plain outputs with the catalogue's mutants
     on the same inputs, here on the trusted side; else the numbers."""
-    mutants: dict = {}
 
     def explain(probe, reference: dict, student: dict, note: str) -> tuple[str, str]:
-        if not mutants:
-            try:
-                mutants.update(mutant_outputs_for(job.reference.probe_set, job.seed,
-                                                  job.assignment, job.lib) or {"": {}})
-            except Exception as exc:  # noqa: BLE001 - an instructor bug costs the wording only
-                job.notes.append(f"no diagnosis: the mutant catalogue failed ({exc!r})")
-                mutants[""] = {}
+        try:
+            mutants = mutant_outputs_for_probe(job.reference.probe_set, job.seed,
+                                               job.assignment, probe.name, job.lib)
+        except Exception as exc:  # noqa: BLE001 - an instructor bug costs the wording only
+            job.notes.append(f"no diagnosis for {probe.name}: the mutant catalogue failed "
+                             f"({exc!r})")
+            mutants = {}
         found = diagnose(probe.name, job.reference.inputs.get(probe.name, {}), reference,
-                         student, mutants.get(probe.name, {}))
+                         student, mutants)
         if found is None:
             return f"{note}; {describe_mismatch(reference, student)}", ""
         return f"{found.sentence} ({note})", found.cls
