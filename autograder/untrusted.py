@@ -155,22 +155,27 @@ def read_capped(folder: str | os.PathLike, name: str, max_bytes: int) -> bytes:
     except OSError as exc:
         raise UntrustedFileError(f"no folder {folder}: {exc.strerror}") from None
     try:
-        try:
-            fd = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
-        except OSError as exc:
-            raise UntrustedFileError(f"{name}: {exc.strerror}") from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-                raise UntrustedFileError(f"{name} is not a regular file")
-            if st.st_size > max_bytes:
-                raise UntrustedFileError(f"{name} is {st.st_size} bytes, over the cap of "
-                                         f"{max_bytes}")
-            return read_fd(fd, max_bytes, name)
-        finally:
-            os.close(fd)
+        return read_at(dir_fd, name, max_bytes)
     finally:
         os.close(dir_fd)
+
+
+def read_at(dir_fd: int, name: str, max_bytes: int) -> bytes:
+    """``read_capped`` for a file of the folder ``dir_fd`` (already opened safely)."""
+    try:
+        fd = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        raise UntrustedFileError(f"{name}: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            raise UntrustedFileError(f"{name} is not a regular file")
+        if st.st_size > max_bytes:
+            raise UntrustedFileError(f"{name} is {st.st_size} bytes, over the cap of "
+                                     f"{max_bytes}")
+        return read_fd(fd, max_bytes, name)
+    finally:
+        os.close(fd)
 
 
 def read_text(folder: str | os.PathLike, name: str, max_bytes: int) -> str | None:

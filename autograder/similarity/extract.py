@@ -33,7 +33,6 @@ import copy
 import io
 import json
 import os
-import stat
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +40,10 @@ from pathlib import Path
 from autograder.course import LIBRARY_DIR, NAME_RE, PACKAGE, cell_text, nbgrader_meta
 from autograder.release.gaps import find_gaps, parse_python, read_gap_table
 from autograder.untrusted import (
-    FILE_FLAGS,
     UntrustedFileError,
     open_dir,
     open_dir_nofollow,
-    read_fd,
+    read_at,
 )
 
 MAX_MODULE_BYTES = 2 * 1024 * 1024
@@ -407,23 +405,6 @@ def list_students(course: str | os.PathLike) -> list[str]:
                       if NAME_RE.match(e.name) and e.is_dir(follow_symlinks=False))
 
 
-def _read_at(dir_fd: int, name: str, cap: int) -> bytes:
-    """A regular single-link file of at most ``cap`` bytes in the folder ``dir_fd``."""
-    try:
-        fd = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
-    except OSError as exc:
-        raise UntrustedFileError(f"{name}: {exc.strerror}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-            raise UntrustedFileError(f"{name} is not a regular file")
-        if st.st_size > cap:
-            raise UntrustedFileError(f"{name} is {st.st_size} bytes, over the cap of {cap}")
-        return read_fd(fd, cap, name)
-    finally:
-        os.close(fd)
-
-
 def read_submission(course: str | os.PathLike, student: str,
                     spec: AssignmentSpec) -> Submission:
     """Read and normalise one student's units; what is missing or refused is noted."""
@@ -443,7 +424,7 @@ def read_submission(course: str | os.PathLike, student: str,
         _read_library(folder, spec, sub)
         for notebook in dict.fromkeys(nb for nb, _ in spec.cells):
             try:
-                raw = _read_at(folder, notebook, MAX_NOTEBOOK_BYTES)
+                raw = read_at(folder, notebook, MAX_NOTEBOOK_BYTES)
             except UntrustedFileError as exc:
                 sub.notes.append(f"{notebook} left out: {exc}")
                 continue
@@ -463,7 +444,7 @@ def _read_library(folder: int, spec: AssignmentSpec, sub: Submission) -> None:
     try:
         for module in dict.fromkeys(m for m, _ in spec.functions):
             try:
-                raw = _read_at(lib, f"{module}.py", MAX_MODULE_BYTES)
+                raw = read_at(lib, f"{module}.py", MAX_MODULE_BYTES)
             except UntrustedFileError as exc:
                 sub.notes.append(f"{PACKAGE}/{module}.py left out: {exc}")
                 continue
