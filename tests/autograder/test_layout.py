@@ -102,3 +102,22 @@ def test_test_modules_have_unique_names():
     two with one name stop the whole run at collection."""
     names = [p.name for p in (REPO / "tests").rglob("test_*.py")]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def _long_functions(folder: Path, limit: int) -> list[str]:
+    found = []
+    for path in _files(folder):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(
+                    getattr(body[0], "value", None), ast.Constant):
+                body = body[1:]  # the docstring is not code to read through
+            if body and node.end_lineno - body[0].lineno + 1 > limit:
+                found.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}")
+    return found
+
+
+def test_no_autograder_function_is_longer_than_a_screen():
+    assert not _long_functions(AUTOGRADER, 60)
