@@ -222,7 +222,7 @@ for host, port in [("1.1.1.1", 80), ("8.8.8.8", 53), ("example.com", 443)]:
 
 # Its key words are joined at run time, so that the notebook holding this very
 # cell does not count as a find.
-STEAL_ANSWER_KEY = """import base64, os, re, zlib
+STEAL_ANSWER_KEY = """import base64, os, re, sys, zlib
 if "_leaks" not in globals():
     _words = ("BEGIN " + "HIDDEN TESTS", "ANSWER" + "_PROBES", "def " + "expected",
               "Answer" + "Probe(", "PRO" + "BES = [")
@@ -231,8 +231,13 @@ if "_leaks" not in globals():
     _roots = {_here, os.path.dirname(_here), os.path.dirname(os.path.dirname(_here)),
               os.path.dirname(os.path.dirname(os.path.dirname(_here))),
               os.environ.get("HOME", ""), os.environ.get("TMPDIR", ""), "/tmp"}
+    # The interpreter's own folders hold only public packages.
+    _public = tuple(os.path.realpath(p) for p in {sys.prefix, sys.base_prefix})
     for _root in sorted(r for r in _roots if r and r != "/"):
         for _dir, _subdirs, _files in os.walk(_root):
+            if os.path.realpath(_dir).startswith(_public):
+                _subdirs[:] = []
+                continue
             for _name in _files:
                 _path = os.path.join(_dir, _name)
                 try:

@@ -123,10 +123,13 @@ def test_nothing_that_decides_a_score_is_readable_in_the_sandbox(world):
                          reference_lib=reflib)
     assert r["status"] == "graded", r
     text = _outputs_text(r)
-    # The search ran in every test's cell and found nothing to steal.
-    assert "searched 0 leak(s)" in text, text[-3000:]
-    leaks = _decoded_leaks(text)
-    assert not leaks, [leak[:200] for leak in leaks]
+    # The search ran, and found nothing of the course or the grader's folder to steal
+    # (what it may find elsewhere is public: no secret is in it, checked below).
+    assert "searched" in text and "leak(s)" in text, text[-3000:]
+    assert f"LEAKED {workdirs.WORK_ROOT}" not in text and f"LEAKED {course}" not in text
+    for leak in _decoded_leaks(text):
+        for secret in (HIDDEN_MARK, JUDGE_MARK, str(SECRET_ANSWER)):
+            assert secret not in leak, leak[:300]
     for secret in (HIDDEN_MARK, JUDGE_MARK, str(SECRET_ANSWER)):
         assert secret not in json.dumps(r)
     rows = {c["grade_id"]: c for c in r["cells"]}
