@@ -42,6 +42,7 @@ from autograder.grading import regrade
 from autograder.grading.class_view import mistake_title
 from autograder.grading.probes import load_probe_set, probe_folder
 from autograder.grading.record import (
+    GRADEBOOK_FILE,
     assignment_notebooks,
     grade_cells,
     gradebook_url,
@@ -525,16 +526,76 @@ def feedback_html(record: Mapping, info: AssignmentInfo, notebook_name: str,
     total = sum(g for _, g, _ in auto)
     body.append(f"<tr><th>autograded total</th><th>{_num(total)} / "
                 f"{_num(sum(m for _, _, m in auto))}</th></tr></table>")
-    written = [gid for gid in maxes if gid not in locked]
-    if written:
-        body.append(f'<p class="note">Written answers ({_esc(", ".join(written))}) '
-                    "are graded by hand.</p>")
+    hand = record.get("hand_grades") or {}
+    body += _hand_graded_html([gid for gid in maxes if gid not in locked], hand, maxes)
     for cell in (executed or {}).get("cells", []):
-        body.append(_cell_html(cell, info, locked, rows, maxes, graded))
+        body.append(_cell_html(cell, info, locked, rows, maxes, graded)
+                    + _hand_grade_html(cell, hand, maxes))
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             f"<title>{_esc(assignment)}: {_esc(student)}</title>"
             f"<style>{_STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _hand_graded_html(written: list[str], hand: Mapping, maxes: Mapping) -> list[str]:
+    """The written answers: points a grader gave in formgrader, or that they are pending."""
+    done = [gid for gid in written if (hand.get(gid) or (None, ""))[0] is not None]
+    pending = [gid for gid in written if gid not in done]
+    out = []
+    if done:
+        out.append("<table><tr><th>written answer</th><th>points (by hand)</th></tr>")
+        out += [f"<tr><td>{_esc(gid)}</td><td>{_num(float(hand[gid][0]))} / "
+                f"{_num(maxes[gid])}</td></tr>" for gid in done]
+        out.append("</table>")
+    if pending:
+        out.append(f'<p class="note">Written answers ({_esc(", ".join(pending))}) '
+                   "are graded by hand.</p>")
+    return out
+
+
+def _hand_grade_html(cell: Mapping, hand: Mapping, maxes: Mapping) -> str:
+    """Under a written answer graded by hand: its points and the grader's comment."""
+    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    score, comment = hand.get(gid) or (None, "")
+    if gid not in maxes:
+        score = None
+    parts = []
+    if score is not None:
+        parts.append(f'<div class="points">{_esc(gid)}: {_num(float(score))} / '
+                     f"{_num(maxes[gid])}</div>")
+    if comment:
+        parts.append(f'<p class="note">Grader\'s comment: {_esc(comment)}</p>')
+    return "".join(parts)
+
+
+def hand_grades(course: Path, records: list[Mapping], db: str | None = None
+                ) -> dict[tuple[str, str], dict[str, tuple[float | None, str]]]:
+    """(student, assignment) -> written answer's grade_id -> (points, comment) a grader
+    gave in formgrader (None: not graded yet), read from nbgrader's gradebook."""
+    from nbgrader.api import MissingEntry
+
+    out: dict = {}
+    if not records or not (course / GRADEBOOK_FILE).exists() and db is None:
+        return out
+    with open_gradebook(gradebook_url(course, db)) as gb:
+        for record in records:
+            student, a = record["student"], record["assignment"]
+            found = out.setdefault((student, a), {})
+            for name, nb in assignment_notebooks(course, a).items():
+                for cell in grade_cells(nb):
+                    if cell.autograded:
+                        continue
+                    try:
+                        score = gb.find_grade(cell.grade_id, name, a, student).manual_score
+                    except MissingEntry:
+                        continue
+                    try:
+                        comment = gb.find_comment(cell.grade_id, name, a, student)
+                        text = comment.manual_comment or ""
+                    except MissingEntry:
+                        text = ""
+                    found[cell.grade_id] = (score, text)
+    return out
 
 
 def _cell_html(cell: Mapping, info: AssignmentInfo, locked: Mapping[str, str],
@@ -632,7 +693,9 @@ def export_all(course: str | os.PathLike, *, to: str | os.PathLike | None = None
         report.csv = export_csv(course, out / "grades.csv", assignments=assignments, db=db)
     infos: dict[str, AssignmentInfo] = {}
     records = [r for r in load_records(course) if wanted is None or r["assignment"] in wanted]
+    hand = hand_grades(course, records, db) if feedback else {}
     for record in records:
+        record = dict(record, hand_grades=hand.get((record["student"], record["assignment"])))
         a = record["assignment"]
         if wanted is not None and a not in wanted:
             continue

@@ -287,11 +287,6 @@ def test_written_answer_graded_in_formgrader_reaches_the_csv(course, hand_graded
         "0", "0", "5")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "export's HTML feedback never reads the gradebook: feedback_html() in "
-    "autograder/grading/export.py takes points only from our grading record (autograded "
-    "cells) and says 'Written answers (...) are graded by hand' even once they are; the "
-    "hand-given points and comment do not reach the student"))
 def test_feedback_shows_the_hand_grade_and_comment(course, hand_graded, tmp_path):
     assert hand_graded.after_reload == (HAND_POINTS, HAND_COMMENT)
     report = export_all(course, to=tmp_path / "exports", csv_file=False, gradescope=False)
