@@ -153,6 +153,42 @@ def find_relation(s, r, tol: float = AGREE) -> Relation | None:
     return border_only(s, r, tol)
 
 
+def matching_mistake(student, known, tol: float = AGREE):
+    """The known mistake whose wrong outputs the student's outputs reproduce.
+
+    Output by output: a known mistake is kept as only the outputs it gets
+    wrong, and it matches when the student's value of each of them agrees
+    with it. So a student whose ``dw`` ignores the stride while ``dx`` is
+    right still matches a mistake that ignores the stride in both. The grader
+    (against the mutant catalogue, on a probe's inputs) and the notebook's
+    checks (against stored outputs on public inputs) both ask this question.
+
+    Parameters
+    ----------
+    student : mapping of str to ndarray
+        The student's outputs.
+    known : mapping of key to (mapping of str to ndarray)
+        For each known mistake, the outputs it gets wrong.
+    tol : float
+        Relative error within which two outputs count as the same.
+
+    Returns
+    -------
+    (key, error) or None
+        The mistake that explains the most outputs (the closest one among
+        equals) and its largest relative error against the student's.
+    """
+    best = None
+    for key, outputs in known.items():
+        if not outputs or any(name not in student for name in outputs):
+            continue
+        err = max(rel_error(student[name], value) for name, value in outputs.items())
+        rank = (-len(outputs), err)
+        if err <= tol and (best is None or rank < best[0]):
+            best = (rank, key, err)
+    return None if best is None else (best[1], best[2])
+
+
 # ----------------------------------------------------------------- words
 
 def _close(a: float, b: float) -> bool:

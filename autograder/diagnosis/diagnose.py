@@ -71,18 +71,16 @@ def _errors(reference: Mapping, student: Mapping) -> dict[str, float]:
 
 def best_mutant(reference: Mapping, student: Mapping, mutant_outputs: Mapping,
                 tol: float = MATCH_TOL) -> tuple[Mutant, float] | None:
-    """The mutant that agrees with the student on every output (and differs from
-    the reference on this probe), the closest one when several do."""
-    best = None
+    """The mutant whose wrong outputs on this probe the student reproduces, output
+    by output (``cs231n_lib.relations.matching_mistake``: the notebook's checks
+    ask the same question), the one explaining most outputs, then the closest."""
+    known = {}
     for mutant, outputs in mutant_outputs.items():
-        if isinstance(outputs, BaseException) or not wrong_outputs(reference, outputs, tol):
+        if isinstance(outputs, BaseException):
             continue
-        errs = _errors(reference, outputs)
-        worst = max((relations.rel_error(student.get(k), outputs[k]) if k in student
-                     and k in outputs else float("inf")) for k in errs)
-        if worst <= tol and (best is None or worst < best[1]):
-            best = (mutant, worst)
-    return best
+        known[mutant] = {k: outputs[k] for k in wrong_outputs(reference, outputs, tol)
+                         if k in outputs}
+    return relations.matching_mistake(student, known, tol)
 
 
 def diagnose(probe_name: str, inputs: Mapping, reference_outputs: Mapping,
@@ -119,7 +117,9 @@ def diagnose(probe_name: str, inputs: Mapping, reference_outputs: Mapping,
     if found is not None:
         mutant, err = found
         evidence["error_vs_mutant"] = err
-        return Diagnosis(mutant.cls, mutant.sentence.replace("{output}", wrong[0]), evidence,
+        its_wrong = wrong_outputs(reference_outputs, mutant_outputs[mutant], tol)
+        output = next((k for k in wrong if k in its_wrong), wrong[0])
+        return Diagnosis(mutant.cls, mutant.sentence.replace("{output}", output), evidence,
                          f"mutant {mutant.key}")
     for key in wrong:
         if key in student_outputs:
