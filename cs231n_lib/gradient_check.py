@@ -318,7 +318,7 @@ class GradientReport:
             return ""
         clauses = [(f"d{row.name}: {row.note}" if row.note else
                     f"d{row.name} {row.shape}: relative error {row.error:.2e}")
-                   + (f"; {row.mistake}" if row.mistake else "") for row in failed]
+                   + (f"; {row.mistake.rstrip('.')}" if row.mistake else "") for row in failed]
         return (f"a relative error is above {self.threshold:.0e} in {self.title}: "
                 f"{'; '.join(clauses)}. The backward pass computes each gradient named here "
                 "wrongly; the table above has every input's error.")
@@ -335,6 +335,8 @@ class GradientReport:
                          + "  " + cells[3])
         if self.skipped:
             lines.append(f"not checked (passed through): {', '.join(self.skipped)}")
+        lines += [f"likely mistake in d{row.name}: {row.mistake}"
+                  for row in self.rows if not row.passed and row.mistake]
         return "\n".join(lines)
 
     def _repr_pretty_(self, p, cycle):  # IPython shows the table, not the dataclass
@@ -539,4 +541,6 @@ def _likely_mistake(name: str, grad, numerical, sizes, threshold: float, *,
         found = relations.find_relation(grad, numerical, tol)
         if found is None:
             return ""
-    return relations.explain(f"d{name}", found, np.shape(grad), sizes)[1]
+    # The sentence gives the shape the student returned (a transpose's, not the right one).
+    shape = np.shape(grad)[::-1] if transposed else np.shape(grad)
+    return relations.explain(f"d{name}", found, shape, sizes)[1]

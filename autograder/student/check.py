@@ -40,6 +40,10 @@ class Question:
     points: float | None  # None: graded by hand
     status: str           # "passed", "failed", "not run", "graded by hand"
     detail: str = ""
+    #: What a failed cell printed before it failed (its gradient-check tables) and
+    #: the whole error message, for the lines under the table's row.
+    printed: str = ""
+    message: str = ""
 
 
 @dataclass
@@ -109,6 +113,22 @@ def library_root(folder: Path, levels: int = 3) -> Path | None:
     return None
 
 
+#: At most this many lines of a failed cell's printed output are shown (its last ones).
+PRINTED_LINES = 40
+
+
+def printed_text(cell: dict, limit: int = PRINTED_LINES) -> str:
+    """What a cell printed on stdout (its last ``limit`` lines)."""
+    text = "".join("".join(o.get("text", "")) if isinstance(o.get("text"), list)
+                   else str(o.get("text", ""))
+                   for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    lines = text.rstrip().splitlines()
+    if len(lines) > limit:
+        lines = [f"... ({len(lines) - limit} lines above not shown)"] + lines[-limit:]
+    return "\n".join(lines)
+
+
 def score_notebook(nb: dict, path: Path) -> NotebookCheck:
     """Tally the graded cells of an executed notebook."""
     check = NotebookCheck(path)
@@ -127,9 +147,11 @@ def score_notebook(nb: dict, path: Path) -> NotebookCheck:
             continue
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errors:
-            detail = f"{errors[0].get('ename', 'Error')}: {errors[0].get('evalue', '')}"
+            evalue = str(errors[0].get("evalue", ""))
+            detail = f"{errors[0].get('ename', 'Error')}: {evalue}"
             check.questions.append(Question(gid, max_points, 0.0, "failed",
-                                            " ".join(detail.split())[:200]))
+                                            " ".join(detail.split())[:200],
+                                            printed_text(cell), evalue.strip()))
         else:
             check.questions.append(Question(gid, max_points, max_points, "passed"))
     if stopped:
@@ -178,8 +200,22 @@ def format_check(check: NotebookCheck) -> str:
                else f"{q.points:g} / {q.max_points:g}")
         result = q.status + (f": {q.detail}" if q.detail else "")
         lines.append(f"  {q.grade_id:<{width}}  {pts:>9}  {result}")
+        lines += _failure_lines(q)
     lines.append(f"  {'visible tests':<{width}}  {check.earned:g} / {check.possible:g}")
     return "\n".join(lines)
+
+
+def _failure_lines(q: Question) -> list[str]:
+    """Under a failed question: what its cell printed (the gradient-check tables say
+    which input and which setting is wrong) and the error's whole message when the
+    row's one line had to cut it."""
+    lines = []
+    if q.printed:
+        lines += ["      " + line if line else "" for line in q.printed.splitlines()]
+    whole = " ".join(q.message.split())
+    if q.message and (len(whole) > 200 - len("AssertionError: ") or "\n" in q.message):
+        lines += ["    message:"] + ["      " + line for line in q.message.splitlines()]
+    return lines + ([""] if lines else [])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

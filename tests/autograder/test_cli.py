@@ -231,6 +231,22 @@ def test_self_check_tally(tmp_path):
     assert "test_affine" in table and "0 / 2" in table and "NotImplementedError" in table
 
 
+def test_self_check_shows_what_a_failed_cell_printed(tmp_path):
+    """The gradient-check tables a failed cell printed say which input is wrong: the
+    self-check shows them, and the whole message, under the row."""
+    nb = _executed(True)
+    table = "affine_forward / affine_backward\nw  (6, 5)  inf  FAIL\nlikely mistake in dw: x"
+    message = "a relative error is above 1e-07 in affine: dw: " + "transposed " * 30 + "end"
+    nb["cells"][2]["outputs"] = [
+        {"output_type": "stream", "name": "stdout", "text": table + "\n"},
+        {"output_type": "stream", "name": "stderr", "text": "a warning\n"},
+        {"output_type": "error", "ename": "AssertionError", "evalue": message, "traceback": []}]
+    text = format_check(score_notebook(nb, tmp_path / "a.ipynb"))
+    assert "      w  (6, 5)  inf  FAIL" in text and "likely mistake in dw" in text, text
+    assert "a warning" not in text
+    assert "    message:\n      " + message in text, text
+
+
 def test_self_check_finds_workspace_notebooks(tmp_path):
     (tmp_path / "ws" / "backprop" / ".ipynb_checkpoints").mkdir(parents=True)
     (tmp_path / "ws" / "backprop" / "backprop.ipynb").write_text("{}")
@@ -260,6 +276,30 @@ def test_self_check_runs_the_students_notebook(tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "test_affine" in done.stdout and "5 / 5" in done.stdout
+
+
+@pytest.mark.slow
+def test_self_check_prints_the_gradient_table_of_a_wrong_backward(tmp_path):
+    """The issue's example: ``dw = dout.T @ x`` used to give only "a relative error
+    is above 1e-07"; the self-check now shows the notebook's table and the mistake."""
+    ws = tmp_path / "ws"
+    shutil.copytree(REPO / "cs231n_lib", ws / "cs231n_lib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    affine = ws / "cs231n_lib" / "affine.py"
+    right = "    dw = x_rows.T @ dout\n"
+    assert right in affine.read_text()
+    affine.write_text(affine.read_text().replace(right, "    dw = dout.T @ x_rows\n"))
+    (ws / "backprop").mkdir()
+    shutil.copy(REPO / "assignments" / "source" / "backprop" / "backprop.ipynb", ws / "backprop")
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", str(ws / "backprop")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    rows = done.stdout.split("test_affine_backward", 1)[1].split("q_matrix_shapes", 1)[0]
+    assert "0 / 4  failed" in rows
+    assert "affine_forward / affine_backward" in rows and "max rel. error" in rows, rows
+    assert "w      (6, 5)      inf             FAIL" in rows, rows
+    assert "likely mistake in dw: your dw is the right dw with its axes in the wrong order " \
+        "(shape (5, 6))" in rows, rows
 
 
 def test_self_check_finds_the_workspace_library_above_a_notebook(tmp_path):

@@ -353,6 +353,9 @@ def test_a_wrong_gradient_is_named_in_the_failure_message(backward_dw, words):
     message = report.failure_message()
     assert not report.passed and words in message, message
     assert "dx" not in message.split(":", 1)[1]  # only the wrong gradient is named
+    assert ".." not in message, message
+    # the printed table names it too, under the rows (the self-check shows the table)
+    assert f"likely mistake in dw: {report['w'].mistake}" in str(report), str(report)
 
 
 def test_a_right_gradient_names_nothing():
@@ -364,3 +367,15 @@ def test_a_right_gradient_names_nothing():
                              lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=0)),
                              [x, w, b])
     assert report.passed and report.failure_message() == ""
+
+
+def test_a_transposed_gradient_is_named_with_the_shape_it_has():
+    from cs231n_lib.gradient_check import check_gradients
+
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal((6, 4)), rng.standard_normal((4, 3)), rng.standard_normal(3)
+    report = check_gradients(_affine_forward,
+                             lambda dout, c: (dout @ c[1].T, dout.T @ c[0], dout.sum(axis=0)),
+                             [x, w, b])
+    assert "expected (4, 3)" in report["w"].note
+    assert "wrong order (shape (3, 4))" in report["w"].mistake, report["w"].mistake
