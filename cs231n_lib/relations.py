@@ -48,7 +48,7 @@ class Relation:
     ----------
     kind : str
         ``"ratio"``, ``"sign"``, ``"transpose"``, ``"unsummed"``, ``"zeros"``,
-        ``"border"``.
+        ``"at-zero"``, ``"border"``.
     evidence : dict
         The numbers behind it (the ratio, the axes not summed, ...).
     """
@@ -84,6 +84,31 @@ def sign_flip(s, r, tol: float = AGREE) -> Relation | None:
     """``s == -r``."""
     if _informative(r) and agree(s, -np.asarray(r), tol):
         return Relation("sign", {"ratio": -1.0})
+    return None
+
+
+def partial_sign(s, r, tol: float = AGREE) -> Relation | None:
+    """Some entries of ``s`` are right and every other one is the right one negated
+    (one gradient of several with the wrong sign)."""
+    wrong = wrong_where(s, r, tol)
+    if wrong is None or not wrong.any() or wrong.all():
+        return None
+    s, r = np.asarray(s, dtype=np.float64), np.asarray(r, dtype=np.float64)
+    if agree(s[wrong], -r[wrong], tol):
+        return Relation("sign", {"ratio": -1.0, "entries": int(wrong.sum()),
+                                 "of": int(wrong.size)})
+    return None
+
+
+def wrong_only_at_zero(s, r, x, tol: float = AGREE) -> Relation | None:
+    """``s`` is right except at entries where the input ``x`` (same shape) is exactly
+    0: the kink of an activation, where the convention picks a branch."""
+    x = np.asarray(x)
+    wrong = wrong_where(s, r, tol)
+    if wrong is None or x.shape != wrong.shape or not wrong.any():
+        return None
+    if np.all(x[wrong] == 0):
+        return Relation("at-zero", {"entries": int(wrong.sum())})
     return None
 
 
@@ -141,8 +166,12 @@ def wrong_where(s, r, tol: float = AGREE) -> np.ndarray | None:
     return ~(err <= tol)
 
 
-def find_relation(s, r, tol: float = AGREE) -> Relation | None:
-    """The first relation that holds, most specific first (None: none does)."""
+def find_relation(s, r, tol: float = AGREE, x=None) -> Relation | None:
+    """The first relation that holds, most specific first (None: none does).
+
+    ``x``, the input of an elementwise function (same shape as ``s``), lets
+    a gradient wrong only where ``x == 0`` be recognised.
+    """
     for test in (zeros, sign_flip, transpose, unsummed):
         found = test(s, r) if test is zeros else test(s, r, tol)
         if found is not None:
@@ -150,16 +179,33 @@ def find_relation(s, r, tol: float = AGREE) -> Relation | None:
     c = constant_ratio(s, r, tol)
     if c is not None:
         return Relation("ratio", {"ratio": c})
-    return border_only(s, r, tol)
+    if x is not None:
+        found = wrong_only_at_zero(s, r, x, tol)
+        if found is not None:
+            return found
+    return partial_sign(s, r, tol) or border_only(s, r, tol)
 
 
-def matching_mistake(student, known, tol: float = AGREE):
-    """The known mistake whose wrong outputs the student's outputs reproduce.
+def _explains_entries(s, m, r, tol: float) -> float | None:
+    """Largest error of ``m`` against ``s`` on the entries where ``s`` is wrong, when
+    ``m`` is wrong on each of them too and agrees with ``s`` there (else None)."""
+    s, m, r = (np.asarray(a, dtype=np.float64) for a in (s, m, r))
+    if not s.shape == m.shape == r.shape:
+        return None
+    wrong = wrong_where(s, r, tol)
+    if not wrong.any() or np.any(wrong & ~wrong_where(m, r, tol)):
+        return None
+    err = rel_error(s[wrong], m[wrong])
+    return err if err <= tol else None
+
+
+def matching_mistake(student, known, tol: float = AGREE, reference=None):
+    """The known mistake that explains the most of the student's outputs.
 
     Output by output: a known mistake is kept as only the outputs it gets
-    wrong, and it matches when the student's value of each of them agrees
-    with it. So a student whose ``dw`` ignores the stride while ``dx`` is
-    right still matches a mistake that ignores the stride in both. The grader
+    wrong, and it explains each of them whose student value agrees with it.
+    So a student whose ``dw`` ignores the stride while ``dx`` is right is
+    still explained by a mistake that ignores the stride in both. The grader
     (against the mutant catalogue, on a probe's inputs) and the notebook's
     checks (against stored outputs on public inputs) both ask this question.
 
@@ -171,22 +217,37 @@ def matching_mistake(student, known, tol: float = AGREE):
         For each known mistake, the outputs it gets wrong.
     tol : float
         Relative error within which two outputs count as the same.
+    reference : mapping of str to ndarray, optional
+        The right outputs. With them, when no mistake explains a whole output,
+        one may explain it entry by entry: the student is wrong only where
+        the mistake is, and equal to it there (a gate whose one input's
+        gradient has the mistake, inside a vector of many gradients).
 
     Returns
     -------
     (key, error) or None
         The mistake that explains the most outputs (the closest one among
-        equals) and its largest relative error against the student's.
+        equals) and its largest relative error on them; None when no known
+        mistake explains any.
     """
-    best = None
-    for key, outputs in known.items():
-        if not outputs or any(name not in student for name in outputs):
-            continue
-        err = max(rel_error(student[name], value) for name, value in outputs.items())
-        rank = (-len(outputs), err)
-        if err <= tol and (best is None or rank < best[0]):
-            best = (rank, key, err)
-    return None if best is None else (best[1], best[2])
+    def explained_by(outputs, whole: bool) -> list[float]:
+        if whole:
+            errors = (rel_error(student[n], v) for n, v in outputs.items() if n in student)
+            return [err for err in errors if err <= tol]
+        errors = (_explains_entries(student[n], v, reference[n], tol)
+                  for n, v in outputs.items() if n in student and n in reference)
+        return [err for err in errors if err is not None]
+
+    for whole in (True, False) if reference is not None else (True,):
+        best = None
+        for key, outputs in known.items():
+            explained = explained_by(outputs, whole)
+            rank = (-len(explained), max(explained, default=0.0))
+            if explained and (best is None or rank < best[0]):
+                best = (rank, key, max(explained))
+        if best is not None:
+            return best[1], best[2]
+    return None
 
 
 # ----------------------------------------------------------------- words
@@ -223,9 +284,17 @@ def explain(key: str, found: Relation, shape: tuple, sizes: dict[str, float]
     shape = tuple(shape)
     if found.kind == "ratio":
         return _ratio_words(key, found.evidence["ratio"], sizes)
+    if found.kind == "sign" and "entries" in found.evidence:
+        return "sign", (f"{found.evidence['entries']} of the {found.evidence['of']} entries "
+                        f"of your {key} are the right ones with their sign flipped, the rest "
+                        "are right: look for one local gradient with the wrong sign.")
     if found.kind == "sign":
         return "sign", (f"your {key} is the right {key} with its sign flipped: look for a "
                         "local gradient with the wrong sign.")
+    if found.kind == "at-zero":
+        return "mask-boundary", (f"your {key} is right except where the input is exactly 0: "
+                                 "at the kink the gradient follows one branch (check > "
+                                 "against >= in the mask, and the docstring's convention).")
     if found.kind == "transpose":
         return "transposed", (f"your {key} is the right {key} with its axes in the wrong "
                               f"order (shape {shape}): check the order of the factors of its "

@@ -23,7 +23,7 @@ from types import ModuleType
 import numpy as np
 
 from autograder.diagnosis.catalogue import Mutant, mutants_for
-from autograder.diagnosis.mutant_lib import library_dir, mutant_library
+from autograder.diagnosis.mutant_lib import library_dir, mutant_library, reference_copy
 from autograder.grading.reference import REFERENCE_LOCK, draw_inputs
 from cs231n_lib import relations
 
@@ -32,6 +32,16 @@ MATCH_TOL = 1e-6
 #: An output closer than this to the right one is a matter of precision, not of
 #: structure: no relation is looked for in it.
 NEAR_MISS = 1e-3
+
+
+#: A mistake of no one function: a backward pass that never multiplies by dout gives
+#: what the right one gives with dout all ones. The diagnosis runs the reference on
+#: the probe's inputs with dout replaced so, for every probe that has a dout.
+UPSTREAM_OF_ONES = Mutant(
+    "missing-upstream", "(any)", "backward", None,
+    "your {output} is what the right backward pass gives when dout is all ones: dout, the "
+    "upstream gradient, is not multiplied in (look at each product with a local gradient).",
+    "", "dout-ones")
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,10 @@ def best_mutant(reference: Mapping, student: Mapping, mutant_outputs: Mapping,
             continue
         known[mutant] = {k: outputs[k] for k in wrong_outputs(reference, outputs, tol)
                          if k in outputs}
-    return relations.matching_mistake(student, known, tol)
+        if mutant is UPSTREAM_OF_ONES:  # all-zero outputs there say nothing of dout
+            known[mutant] = {k: v for k, v in known[mutant].items()
+                             if np.any(np.abs(np.asarray(v, dtype=np.float64)) > 1e-9)}
+    return relations.matching_mistake(student, known, tol, reference)
 
 
 def diagnose(probe_name: str, inputs: Mapping, reference_outputs: Mapping,
@@ -151,7 +164,8 @@ def relation_diagnosis(key: str, s, r, inputs: Mapping, evidence: dict,
     (``cs231n_lib.relations.explain``: the same words the notebook's checks use)."""
     if relations.rel_error(s, r) < NEAR_MISS:
         return None
-    found = relations.find_relation(s, r, tol)
+    x = inputs.get("x")
+    found = relations.find_relation(s, r, tol, x if np.shape(x) == np.shape(r) else None)
     if found is None:
         return None
     cls, sentence = relations.explain(key, found, np.shape(s), _sizes(inputs))
@@ -201,6 +215,16 @@ def run_probe(probe, lib: ModuleType, inputs: Mapping) -> dict | BaseException:
         return exc
 
 
+def _with_ones_upstream(probe, base: str, inputs: Mapping) -> dict:
+    """``{UPSTREAM_OF_ONES: the reference's outputs with dout all ones}``, or ``{}``
+    for a probe without a ``dout``."""
+    dout = inputs.get("dout")
+    if dout is None or np.ndim(dout) == 0:
+        return {}
+    ones = dict(inputs, dout=np.ones_like(np.asarray(dout, dtype=np.float64)))
+    return {UPSTREAM_OF_ONES: run_probe(probe, reference_copy(base), ones)}
+
+
 @functools.lru_cache(maxsize=16)
 def _mutant_outputs_cached(probe_set, seed: int, assignment: str, base: str) -> dict:
     inputs = draw_inputs(probe_set.probes, seed, assignment)
@@ -209,6 +233,8 @@ def _mutant_outputs_cached(probe_set, seed: int, assignment: str, base: str) -> 
         lib = mutant_library(mutant, base)
         for probe in probe_set.probes:
             out[probe.name][mutant] = run_probe(probe, lib, inputs[probe.name])
+    for probe in probe_set.probes:
+        out[probe.name].update(_with_ones_upstream(probe, base, inputs[probe.name]))
     return out
 
 
@@ -241,8 +267,9 @@ def mutant_outputs_for(probe_set, seed: int, assignment: str,
 def _probe_mutant_outputs(probe_set, seed: int, assignment: str, base: str, name: str) -> dict:
     probe = next(p for p in probe_set.probes if p.name == name)
     inputs = draw_inputs(probe_set.probes, seed, assignment)[name]
-    return {mutant: run_probe(probe, mutant_library(mutant, base), inputs)
-            for mutant in mutants_for(assignment)}
+    outputs = {mutant: run_probe(probe, mutant_library(mutant, base), inputs)
+               for mutant in mutants_for(assignment)}
+    return outputs | _with_ones_upstream(probe, base, inputs)
 
 
 def mutant_outputs_for_probe(probe_set, seed: int, assignment: str, probe_name: str,

@@ -126,3 +126,15 @@ def library_with(module: str, function: str, replacement: Callable, key: str,
 def mutant_library(mutant, base: ModuleType | str | os.PathLike | None = None) -> ModuleType:
     """The library copy in which ``mutant`` (a ``catalogue.Mutant``) replaces its function."""
     return library_with(mutant.module, mutant.function, mutant.replacement, mutant.key, base)
+
+
+def reference_copy(base: ModuleType | str | os.PathLike | None = None) -> ModuleType:
+    """A cached copy of the reference library itself, unchanged (the diagnosis runs
+    it on changed inputs, apart from the reference the grades are judged by)."""
+    folder = library_dir(base)
+    with REFERENCE_LOCK:
+        cached = _CACHE.get((str(folder), "(reference)"))
+        if cached is None:
+            cached = _CACHE[(str(folder), "(reference)")] = fresh_copy(
+                folder, _alias(folder, "(reference)"))
+        return cached

@@ -241,3 +241,79 @@ def test_summarize_takes_the_majority_class():
     a, b = Diagnosis("sign", "a."), Diagnosis("transposed", "b.")
     assert summarize([None, b, a, a]).cls == "sign"
     assert summarize([None, None]) is None
+
+
+# ------------------------------------------- output by output, entry by entry, dout
+
+def test_a_mutant_wrong_in_two_outputs_explains_a_student_wrong_in_one():
+    """A student whose dw alone has the mistake a mutant makes in dx and dw."""
+    r = {"dx": RNG.standard_normal((3, 4)), "dw": RNG.standard_normal((4, 2))}
+    mutant = {"dx": 2 * r["dx"], "dw": 3 * r["dw"]}
+    other = {"dx": -r["dx"]}
+    student = {"dx": r["dx"], "dw": mutant["dw"]}
+    assert relations.matching_mistake(student, {"both": mutant, "other": other}) == (
+        "both", pytest.approx(0.0))
+    # explaining two outputs beats explaining one
+    student2 = dict(mutant)
+    only_dw = {"dw": mutant["dw"]}
+    assert relations.matching_mistake(student2, {"dw": only_dw, "both": mutant})[0] == "both"
+    assert relations.matching_mistake({"dx": r["dx"]}, {"both": mutant}) is None
+
+
+def test_entry_by_entry_a_mistake_in_one_gate_of_many():
+    """Gradients of many gates in one vector: the student has one gate's mistake."""
+    r = np.array([1.0, -2.0, 3.0, 0.5])
+    mutant = np.array([1.0, 2.0, -3.0, 0.5])   # two gates wrong
+    student = np.array([1.0, 2.0, 3.0, 0.5])   # one of them
+    assert relations.matching_mistake({"g": student}, {"m": {"g": mutant}}) is None
+    assert relations.matching_mistake({"g": student}, {"m": {"g": mutant}},
+                                      reference={"g": r})[0] == "m"
+    wrong_elsewhere = np.array([9.0, 2.0, 3.0, 0.5])  # wrong where the mutant is right
+    assert relations.matching_mistake({"g": wrong_elsewhere}, {"m": {"g": mutant}},
+                                      reference={"g": r}) is None
+
+
+def test_partial_sign_and_wrong_only_at_zero():
+    r = np.array([1.0, -2.0, 3.0, 0.5])
+    found = relations.find_relation(np.array([1.0, 2.0, 3.0, 0.5]), r)
+    assert found.kind == "sign" and found.evidence["entries"] == 1
+    cls, sentence = relations.explain("grads", found, (4,), {})
+    assert cls == "sign" and sentence.startswith("1 of the 4 entries of your grads")
+    x = np.array([0.7, 0.0, -1.2, 0.0])
+    dx = np.array([2.0, 0.0, 0.0, 0.0])
+    s = np.array([2.0, 3.0, 0.0, 0.0])    # passes the gradient at x == 0
+    assert relations.find_relation(s, dx, x=x).kind == "at-zero"
+    assert relations.explain("dx", relations.find_relation(s, dx, x=x), (4,), {})[0] \
+        == "mask-boundary"
+    assert relations.find_relation(np.array([2.0, 3.0, 1.0, 0.0]), dx, x=x) is None
+
+
+def _pool_without_dout(dout, cache):
+    x, pool_param = cache[0], cache[1]
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    dx = np.zeros_like(x)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            win = x[:, :, i * s:i * s + ph, j * s:j * s + pw].reshape(*x.shape[:2], -1)
+            k = win.argmax(axis=-1)
+            for n in range(x.shape[0]):
+                for c in range(x.shape[1]):
+                    dx[n, c, i * s + k[n, c] // pw, j * s + k[n, c] % pw] += 1.0
+    return dx
+
+
+def test_a_backward_without_dout_is_named_with_no_mutant_of_its_own():
+    """No mutant of the catalogue drops dout in max pooling: the reference run with
+    dout all ones names it."""
+    assert not any(m.function == "max_pool_backward_naive" and m.cls == "missing-upstream"
+                   for m in catalogue.mutants_for("conv"))
+    folder = probe_folder(COURSE_ROOT, "conv")
+    probe_set = load_probe_set(folder)
+    reference = reference_for(folder, 0, "conv", reference_library(None))
+    mutants = mutant_outputs_for(probe_set, 0, "conv")
+    name = next(p.name for p in probe_set.probes if p.grade_id == "test_max_pool_backward")
+    got = _student(probe_set, reference, name, "conv", "max_pool_backward_naive",
+                   _pool_without_dout)
+    found = diagnose(name, reference.inputs[name], reference.outputs[name], got, mutants[name])
+    assert found.cls == "missing-upstream" and found.source.endswith("dout-ones"), found
+    assert "dout is all ones" in found.sentence

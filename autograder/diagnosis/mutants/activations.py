@@ -92,6 +92,11 @@ def elu_out_only(dout, cache):
     return dout * np.where(x > 0, 1.0, out)
 
 
+def elu_alpha_times_out(dout, cache):
+    x, out, alpha = cache
+    return dout * np.where(x > 0, 1.0, alpha * out)
+
+
 def elu_mask_boundary(dout, cache):
     x, out, alpha = cache
     return dout * np.where(x >= 0, 1.0, out + alpha)
@@ -166,6 +171,9 @@ MUTANTS = [
     Mutant("elu-negative", "activations", "elu_backward", elu_out_only,
            f"elu_backward ({_A}): the negative branch's slope is the output itself; it is "
            "alpha exp(x), which is the output plus alpha.", "test_elu", "out"),
+    Mutant("elu-negative", "activations", "elu_backward", elu_alpha_times_out,
+           f"elu_backward ({_A}): the negative branch's slope is alpha times the output; it "
+           "is alpha exp(x), which is the output plus alpha.", "test_elu", "alpha-out"),
     Mutant("mask-boundary", "activations", "elu_backward", elu_mask_boundary,
            f"elu_backward ({_A}): at x == 0 exactly the slope should come from the left "
            "branch, as in the forward pass's x > 0 test; check > against >=.", "test_elu"),

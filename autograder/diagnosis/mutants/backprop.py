@@ -66,6 +66,42 @@ def numgrad_array_no_copy(f, x, df, h=1e-5):
     return grad
 
 
+def numgrad_array_forward_difference(f, x, df, h=1e-5):
+    x = _gc._require_float64("x", x)
+    df = np.asarray(df)
+    grad = np.zeros_like(x)
+    base = np.array(f(x), dtype=np.float64)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old + h
+        grad[ix] = np.sum((np.array(f(x), dtype=np.float64) - base) * df) / h
+        x[ix] = old
+    return grad
+
+
+def numgrad_array_backward_difference(f, x, df, h=1e-5):
+    x = _gc._require_float64("x", x)
+    df = np.asarray(df)
+    grad = np.zeros_like(x)
+    base = np.array(f(x), dtype=np.float64)
+    for ix in np.ndindex(x.shape):
+        old = x[ix]
+        x[ix] = old - h
+        grad[ix] = np.sum((base - np.array(f(x), dtype=np.float64)) * df) / h
+        x[ix] = old
+    return grad
+
+
+def relu_at_zero_counts(self):
+    out = type(self)(max(self.data, 0.0), (self,), "relu")
+
+    def _backward():
+        self.grad += float(self.data >= 0) * out.grad
+
+    out._backward = _backward
+    return out
+
+
 def numgrad_backward_difference(f, x, verbose=True, h=1e-5):
     x = _gc._require_float64("x", x)
     f = _gc._scalar_valued(f)
@@ -176,6 +212,8 @@ def _apply(node, local, upstream, mistake):
     """Pass ``local * upstream`` to ``node``, with the mistake named."""
     if mistake == "no-upstream":
         node.grad += local
+    elif mistake == "sign":
+        node.grad -= local * upstream
     else:  # "overwrite"
         node.grad = local * upstream
 
@@ -228,7 +266,7 @@ def _pow_gate(mistake):
 
 
 def _value_gate_mutants():
-    """A missing-upstream and an overwrite mutant of every gate of ``Value``."""
+    """A missing-upstream, an overwrite and a sign mutant of every gate of ``Value``."""
     sentences = {
         "missing-upstream": "Value.{op} ({where}): the local gradient is not multiplied by "
                             "out.grad, the upstream gradient (invisible where it is 1, at the "
@@ -236,16 +274,21 @@ def _value_gate_mutants():
         "fanout-overwrite": "Value.{op} ({where}) assigns its inputs' gradients (=) instead of "
                             "adding to them: a value used by several gates (or twice by one) "
                             "keeps only the last contribution.",
+        "sign": "Value.{op} ({where}): a local gradient has the wrong sign; write the "
+                "derivative of the gate's output with respect to each input and compare signs.",
     }
-    mistakes = {"missing-upstream": "no-upstream", "fanout-overwrite": "overwrite"}
+    mistakes = {"missing-upstream": "no-upstream", "fanout-overwrite": "overwrite",
+                "sign": "sign"}
     out = []
     for cls, mistake in mistakes.items():
         gates = {name: _binary_gate(name, mistake) for name in _BINARY}
         gates.update({name: _unary_gate(name, mistake) for name in _UNARY})
         gates["__pow__"] = _pow_gate(mistake)
         for name, gate in gates.items():
+            # "local": Value.__sub__ has a sign mutant of its own already
             out.append(Mutant(cls, "graph", f"Value.{name}", gate,
-                              sentences[cls].format(op=name, where=_GRAPH), _VALUE))
+                              sentences[cls].format(op=name, where=_GRAPH), _VALUE,
+                              "local" if cls == "sign" else ""))
     return out
 
 
@@ -328,6 +371,18 @@ MUTANTS = [
            numgrad_backward_difference,
            f"eval_numerical_gradient ({_GC}) looks like a one-sided (backward) difference: its "
            "error is O(h), far above a centred difference's O(h^2).", _NUMGRAD, "backward"),
+    Mutant("numgrad-one-sided", "gradient_check", "eval_numerical_gradient_array",
+           numgrad_array_forward_difference,
+           f"eval_numerical_gradient_array ({_GC}) looks like a one-sided difference: its "
+           "error is O(h), far above a centred difference's O(h^2).", _NUMGRAD, "array"),
+    Mutant("numgrad-one-sided", "gradient_check", "eval_numerical_gradient_array",
+           numgrad_array_backward_difference,
+           f"eval_numerical_gradient_array ({_GC}) looks like a one-sided (backward) "
+           "difference: its error is O(h), far above a centred difference's O(h^2).",
+           _NUMGRAD, "array-backward"),
+    Mutant("mask-boundary", "graph", "Value.relu", relu_at_zero_counts,
+           f"Value.relu ({_GRAPH}) passes the gradient at exactly 0: this library's ReLU "
+           "has slope 0 there (the mask is strictly greater than 0).", _VALUE),
     Mutant("numgrad-not-restored", "gradient_check", "eval_numerical_gradient",
            numgrad_not_restored,
            f"eval_numerical_gradient ({_GC}) leaves x changed after perturbing it: every "

@@ -9,10 +9,10 @@ from cs231n_lib import batchnorm as _bn
 
 
 def _forward(x, gamma, beta, bn_param, *, ddof=0, eps_inside=True, test_update=False,
-             test_batch=False, momentum_swapped=False):
+             test_batch=False, momentum_swapped=False, eps_left_out=False):
     """batchnorm_forward with one thing changed by the keywords (defaults: the reference)."""
     mode = bn_param["mode"]
-    eps = bn_param.get("eps", 1e-5)
+    eps = 0.0 if eps_left_out else bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.9)
     n, d = x.shape
     running_mean, running_var = _bn._running_stats(bn_param, d, x.dtype)
@@ -40,6 +40,10 @@ def bn_unbiased(x, gamma, beta, bn_param):
 
 def bn_eps_outside(x, gamma, beta, bn_param):
     return _forward(x, gamma, beta, bn_param, eps_inside=False)
+
+
+def bn_eps_left_out(x, gamma, beta, bn_param):
+    return _forward(x, gamma, beta, bn_param, eps_left_out=True)
 
 
 def bn_test_updates(x, gamma, beta, bn_param):
@@ -134,6 +138,10 @@ MUTANTS = [
     Mutant("bn-eps", "batchnorm", "batchnorm_forward", bn_eps_outside,
            f"{_F} adds eps to the standard deviation; it belongs under the square root, "
            "added to the variance.", _TRAIN),
+    Mutant("bn-eps", "batchnorm", "batchnorm_forward", bn_eps_left_out,
+           f"{_F} divides by the standard deviation without eps (or with a negligible one): "
+           "eps, added to the variance under the square root, keeps a batch with a constant "
+           "feature from dividing by zero.", _TRAIN, "left-out"),
     Mutant("bn-test-update", "batchnorm", "batchnorm_forward", bn_test_updates,
            f"{_F} updates the running averages in test mode; test mode only reads them.",
            _TEST),
