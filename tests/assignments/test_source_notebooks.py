@@ -257,6 +257,17 @@ def test_every_visible_assert_has_a_message(case):
         assert not bare, f"{grade_id}: asserts without a message on visible lines {bare}"
 
 
+@pytest.mark.parametrize(("case", "grade_id", "bugs"), VISIBLE_BUGS)
+def test_what_a_visible_check_catches_its_probes_catch_under_every_seed(tmp_path, case,
+                                                                         grade_id, bugs):
+    """The probes decide the points: wrong code the notebook's own visible check
+    catches must lose points too, whatever the grading seed draws."""
+    lib = library_copy(tmp_path, bugs)
+    missed = [seed for seed in range(12)
+              if all(probe_verdicts(case.name, lib, grade_id, seed).values())]
+    assert not missed, f"no probe of {grade_id} notices {bugs} under seeds {missed}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("case", "grade_id", "bugs"), VISIBLE_BUGS)
 def test_visible_checks_catch_wrong_code(tmp_path, case, grade_id, bugs):
