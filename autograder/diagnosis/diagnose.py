@@ -192,14 +192,24 @@ def describe_mismatch(reference_outputs: Mapping, student_outputs: Mapping) -> s
     return "no known mistake matches."
 
 
-def summarize(diagnoses: Sequence[Diagnosis | None]) -> Diagnosis | None:
-    """One diagnosis for a test cell: the class most of its failed probes name
-    (the first such probe's diagnosis), None when none names any."""
-    named = [d for d in diagnoses if d is not None]
+def cell_class(classes: Sequence[str | None]) -> str | None:
+    """The class of mistake of a test cell, from its failed probes' classes (None
+    for a failed probe no mistake explains): the class most of them name, when
+    it explains more than half of them. A mistake that leaves most of the failed
+    probes unexplained is not the whole story, so the cell names none and the
+    student gets the numbers instead of a guess."""
+    named = [c for c in classes if c]
     if not named:
         return None
-    top = Counter(d.cls for d in named).most_common(1)[0][0]
-    return next(d for d in named if d.cls == top)
+    top, count = Counter(named).most_common(1)[0]
+    return top if 2 * count > len(classes) else None
+
+
+def summarize(diagnoses: Sequence[Diagnosis | None]) -> Diagnosis | None:
+    """One diagnosis for a test cell (:func:`cell_class` of its failed probes):
+    the first of its probes' diagnoses of that class, None when it names none."""
+    top = cell_class([d.cls if d is not None else None for d in diagnoses])
+    return next((d for d in diagnoses if d is not None and d.cls == top), None)
 
 
 # --------------------------------------------------------------- mutants' outputs

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from autograder.diagnosis.catalogue import CLASSES
+from autograder.diagnosis.diagnose import cell_class
 
 UNNAMED = "wrong, no known mistake matches"
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -26,7 +27,7 @@ _STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
 
 def cell_mistakes(record: Mapping) -> dict[str, str]:
     """grade_id -> the mistake named for that cell of one student's record
-    (the class most of its failed probes name; ``UNNAMED`` when none names one).
+    (``diagnose.cell_class`` of its failed probes; ``UNNAMED`` when it names none).
     Cells that passed, or whose probes raised or timed out, are left out."""
     out = {}
     for row in record.get("cells") or []:
@@ -34,13 +35,11 @@ def cell_mistakes(record: Mapping) -> dict[str, str]:
         if not failed or row.get("points") is None or row.get("points") >= row.get(
                 "max_points", 0):
             continue
-        named = [p.get("diagnosis") for p in failed if p.get("diagnosis")]
         wrong = [p for p in failed if "relative error" in str(p.get("note", ""))
                  or p.get("diagnosis")]
-        if named:
-            out[row["grade_id"]] = Counter(named).most_common(1)[0][0]
-        elif wrong:
-            out[row["grade_id"]] = UNNAMED
+        if wrong:
+            out[row["grade_id"]] = cell_class([p.get("diagnosis") or None
+                                               for p in wrong]) or UNNAMED
     return out
 
 

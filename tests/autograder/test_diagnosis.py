@@ -239,8 +239,13 @@ def test_every_mutant_is_diagnosed_as_itself():
 
 def test_summarize_takes_the_majority_class():
     a, b = Diagnosis("sign", "a."), Diagnosis("transposed", "b.")
-    assert summarize([None, b, a, a]).cls == "sign"
+    assert summarize([None, b, a, a, a]).cls == "sign"
+    assert summarize([b, a, a]) is a
     assert summarize([None, None]) is None
+    # A class that explains only half of the failed probes is not the whole story:
+    # no guess (an inverted mask is also wrong at exactly 0, but not only there).
+    assert summarize([None, b, a, a]) is None
+    assert summarize([None, a]) is None
 
 
 # ------------------------------------------- output by output, entry by entry, dout

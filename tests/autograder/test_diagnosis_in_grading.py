@@ -87,3 +87,20 @@ def test_the_class_view_escapes_and_says_when_nothing_was_lost():
 
     page = class_view_html({"a<b": {"test_<x>": Counter({"<script>": 2})}})
     assert "<script>" not in page.split("</style>")[1]
+
+
+def test_a_cell_is_counted_under_a_mistake_only_when_it_explains_most_failed_probes():
+    """The class view counts cells by the rule the measurement uses (``cell_class``)."""
+    from autograder.grading.class_view import UNNAMED, cell_mistakes
+
+    def probe(diagnosis=""):
+        return {"passed": False, "note": "relative error 1.0", "diagnosis": diagnosis}
+
+    record = {"cells": [
+        {"grade_id": "most", "points": 0, "max_points": 3,
+         "probes": [probe("sign"), probe("sign"), probe()]},
+        {"grade_id": "half", "points": 0, "max_points": 3,
+         "probes": [probe("mask-boundary"), probe()]},
+        {"grade_id": "passed", "points": 3, "max_points": 3, "probes": [probe("sign")]},
+    ]}
+    assert cell_mistakes(record) == {"most": "sign", "half": UNNAMED}
