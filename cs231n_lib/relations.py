@@ -120,6 +120,10 @@ def transpose(s, r, tol: float = AGREE) -> Relation | None:
     for order in itertools.permutations(range(r.ndim)):
         if order != tuple(range(r.ndim)) and agree(s, r.transpose(order), tol):
             return Relation("transpose", {"axes": list(order)})
+    # (M, D) reshaped to (D, M) where a transpose belongs: right numbers, scrambled
+    if r.ndim == 2 and s.shape == r.shape and r.shape[0] != r.shape[1] \
+            and agree(s, r.T.reshape(r.shape), tol):
+        return Relation("transpose", {"axes": [1, 0], "reshaped": True})
     return None
 
 
@@ -199,8 +203,9 @@ def _explains_entries(s, m, r, tol: float) -> float | None:
     return err if err <= tol else None
 
 
-def matching_mistake(student, known, tol: float = AGREE, reference=None):
-    """The known mistake that explains the most of the student's outputs.
+def matching_mistakes(student, known, tol: float = AGREE, reference=None) -> list:
+    """Every known mistake that explains as many of the student's outputs as the
+    best one does, closest first.
 
     Output by output: a known mistake is kept as only the outputs it gets
     wrong, and it explains each of them whose student value agrees with it.
@@ -225,10 +230,11 @@ def matching_mistake(student, known, tol: float = AGREE, reference=None):
 
     Returns
     -------
-    (key, error) or None
-        The mistake that explains the most outputs (the closest one among
-        equals) and its largest relative error on them; None when no known
-        mistake explains any.
+    list of (key, error)
+        The mistakes tied for explaining the most outputs (and, among those,
+        for getting wrong the fewest outputs the student has right), with
+        their largest relative error on them, closest first; empty when none
+        explains any.
     """
     def explained_by(outputs, whole: bool) -> list[float]:
         if whole:
@@ -238,16 +244,28 @@ def matching_mistake(student, known, tol: float = AGREE, reference=None):
                   for n, v in outputs.items() if n in student and n in reference)
         return [err for err in errors if err is not None]
 
+    def contradicted(outputs) -> int:
+        """Outputs the mistake gets wrong but the student gets right: evidence against."""
+        if reference is None:
+            return 0
+        return sum(1 for n in outputs if n in student and n in reference
+                   and agree(student[n], reference[n], tol))
+
     for whole in (True, False) if reference is not None else (True,):
-        best = None
-        for key, outputs in known.items():
-            explained = explained_by(outputs, whole)
-            rank = (-len(explained), max(explained, default=0.0))
-            if explained and (best is None or rank < best[0]):
-                best = (rank, key, max(explained))
-        if best is not None:
-            return best[1], best[2]
-    return None
+        found = [(-len(e), contradicted(known[key]), max(e), key) for key, e in
+                 ((key, explained_by(outputs, whole)) for key, outputs in known.items()) if e]
+        if found:
+            best = min(rank[:2] for rank in found)
+            tied = sorted((err, i, key) for i, (*rank, err, key) in enumerate(found)
+                          if tuple(rank) == best)
+            return [(key, err) for err, _, key in tied]
+    return []
+
+
+def matching_mistake(student, known, tol: float = AGREE, reference=None):
+    """The closest of :func:`matching_mistakes` as ``(key, error)``, or None."""
+    found = matching_mistakes(student, known, tol, reference)
+    return found[0] if found else None
 
 
 # ----------------------------------------------------------------- words
@@ -295,6 +313,11 @@ def explain(key: str, found: Relation, shape: tuple, sizes: dict[str, float]
         return "mask-boundary", (f"your {key} is right except where the input is exactly 0: "
                                  "at the kink the gradient follows one branch (check > "
                                  "against >= in the mask, and the docstring's convention).")
+    if found.kind == "transpose" and found.evidence.get("reshaped"):
+        return "transposed", (f"your {key} holds the right numbers in the wrong places: it "
+                              f"is the transpose of the right {key}, reshaped to {shape} (a "
+                              "reshape does not transpose): check the order of the factors "
+                              "of its product.")
     if found.kind == "transpose":
         return "transposed", (f"your {key} is the right {key} with its axes in the wrong "
                               f"order (shape {shape}): check the order of the factors of its "

@@ -15,14 +15,15 @@ catalogue
 mutant_lib
     ``mutant_library(mutant, base)``: a cached copy of the reference library
     with one function swapped (also ``library_with`` for any replacement).
-relations
+``cs231n_lib.relations`` (in the library, shipped to students)
     Pure numpy tests between a student's array and the right one (ratio,
-    sign, transpose, sum left out, zeros, border). No reference code: this
-    one module may be shipped to students.
+    sign, transpose, sum left out, zeros, wrong only at x == 0, border), and
+    ``matching_mistakes``: which known wrong outputs a student's reproduce.
 diagnose
-    ``diagnose(...) -> Diagnosis | None``, ``mutant_outputs_for(...)``,
-    ``describe_mismatch(...)`` (the numbers, when nothing matches) and
-    ``summarize(diagnoses)`` (one diagnosis per test cell).
+    ``diagnose_cell(failed probes, ...) -> [Diagnosis | None]`` (one class for
+    a test cell), ``diagnose(...)`` (one probe alone), ``ruled_out_by``,
+    ``mutant_outputs_for(...)``, ``describe_mismatch(...)`` (the numbers, when
+    nothing matches) and ``cell_class`` / ``summarize`` (a cell's class).
 adequacy
     ``survivors(assignment, seeds)``: mutants that some seed's probes miss.
 measure
@@ -39,20 +40,22 @@ runs here, and no hidden input or expected value goes back in.
 
 How grading calls it
 --------------------
-Once per probe folder and seed (cached like ``reference_for``), then for each
-failed library probe, with the arrays ``judge_probes`` already has::
+``grade._explainer`` gives ``judge_probes`` a function it calls once per test
+cell, once every probe is judged, with the cell's failed probes and the names
+of the ones the student passed::
 
-    from autograder.diagnosis.diagnose import describe_mismatch, diagnose, mutant_outputs_for
+    mutants_on = lambda name: mutant_outputs_for_probe(probe_set, seed, assignment, name, lib)
+    ruled_out = ruled_out_by(passed, reference.outputs, mutants_on)
+    found = diagnose_cell([FailedProbe(name, inputs, ref, mine), ...], mutants_on,
+                          ruled_out=ruled_out)
 
-    mutants = mutant_outputs_for(reference.probe_set, seed, assignment, lib)
-    ...
-    passed, note = compare_outputs(ref, mine, probe.rtol)
-    if not passed:
-        found = diagnose(probe.name, reference.inputs[probe.name], ref, mine,
-                         mutants[probe.name])
-        note = found.sentence if found else describe_mismatch(ref, mine)
+A mutant that gets wrong a probe the student got right is ruled out. One class
+is named for the cell, the one among the best explanations of more than half
+of its failed probes (and of more than any other class); the probes it
+explains get its sentence, the others the numbers (``describe_mismatch``). A
+partial match, or a tie between two classes, is not a diagnosis.
 
-``found.cls`` is the class id for the instructor's class view (how many
+Each ``found[i].cls`` is the class id for the instructor's class view (how many
 students made which mistake, per question); ``found.evidence`` holds the
 numbers behind it. A probe that raised or returned no output gets no
 diagnosis: its error message is the feedback. (The package re-exports

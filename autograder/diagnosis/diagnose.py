@@ -16,7 +16,7 @@ import functools
 import io
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -79,27 +79,134 @@ def _errors(reference: Mapping, student: Mapping) -> dict[str, float]:
             for k, r in reference.items()}
 
 
-def best_mutant(reference: Mapping, student: Mapping, mutant_outputs: Mapping,
-                tol: float = MATCH_TOL) -> tuple[Mutant, float] | None:
-    """The mutant whose wrong outputs on this probe the student reproduces, output
-    by output (``cs231n_lib.relations.matching_mistake``: the notebook's checks
-    ask the same question), the one explaining most outputs, then the closest."""
+def tied_mutants(reference: Mapping, student: Mapping, mutant_outputs: Mapping,
+                 tol: float = MATCH_TOL, ruled_out=frozenset()) -> list[tuple[Mutant, float]]:
+    """The mutants that explain the student's outputs on this probe best, closest first.
+
+    Output by output (``cs231n_lib.relations.matching_mistakes``: the notebook's
+    checks ask the same question), then entry by entry; the most outputs
+    explained, then the fewest outputs the student has right that the mutant gets
+    wrong. ``ruled_out`` holds mutants that cannot be the student's mistake (wrong
+    on a probe the student got right).
+    """
     known = {}
     for mutant, outputs in mutant_outputs.items():
-        if isinstance(outputs, BaseException):
+        if isinstance(outputs, BaseException) or mutant in ruled_out:
             continue
         known[mutant] = {k: outputs[k] for k in wrong_outputs(reference, outputs, tol)
                          if k in outputs}
         if mutant is UPSTREAM_OF_ONES:  # all-zero outputs there say nothing of dout
             known[mutant] = {k: v for k, v in known[mutant].items()
                              if np.any(np.abs(np.asarray(v, dtype=np.float64)) > 1e-9)}
-    return relations.matching_mistake(student, known, tol, reference)
+    return relations.matching_mistakes(student, known, tol, reference)
+
+
+def ruled_out_by(passed: Sequence[str], reference_outputs: Mapping[str, Mapping],
+                 mutant_outputs_of: Callable[[str], Mapping],
+                 tol: float = MATCH_TOL) -> frozenset:
+    """The mutants that get wrong some probe the student got right (``passed``, of
+    the same test cell): whatever the student did, it was not that mistake.
+
+    ``mutant_outputs_of(probe name)`` gives ``{Mutant: outputs}`` for that probe
+    (:func:`mutant_outputs_for_probe` in grading).
+    """
+    out = set()
+    for name in passed:
+        for mutant, outputs in mutant_outputs_of(name).items():
+            if isinstance(outputs, BaseException) or wrong_outputs(reference_outputs[name],
+                                                                   outputs, tol):
+                out.add(mutant)
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class FailedProbe:
+    """A probe whose outputs are wrong: what the diagnosis compares.
+
+    ``inputs`` are the probe's inputs (sizes such as N are read from them);
+    ``reference`` and ``student`` what the reference and the student's library
+    returned on them.
+    """
+
+    name: str
+    inputs: Mapping
+    reference: Mapping
+    student: Mapping
+
+
+def candidates(probe: FailedProbe, mutant_outputs: Mapping, tol: float = MATCH_TOL,
+               ruled_out=frozenset()) -> list[Diagnosis]:
+    """The diagnoses tied for best on one probe, one per class: the mutants'
+    (:func:`tied_mutants`), else a relation to the right output; ``[]`` for none."""
+    wrong = wrong_outputs(probe.reference, probe.student, tol)
+    if not wrong:
+        return []
+    errors = _errors(probe.reference, probe.student)
+    evidence = {"probe": probe.name, "wrong_outputs": wrong,
+                "error_vs_reference": {k: errors[k] for k in wrong}}
+    found: dict[str, Diagnosis] = {}
+    for mutant, err in tied_mutants(probe.reference, probe.student, mutant_outputs, tol,
+                                    ruled_out):
+        its_wrong = wrong_outputs(probe.reference, mutant_outputs[mutant], tol)
+        output = next((k for k in wrong if k in its_wrong), wrong[0])
+        found.setdefault(mutant.cls, Diagnosis(
+            mutant.cls, mutant.sentence.replace("{output}", output),
+            dict(evidence, error_vs_mutant=err), f"mutant {mutant.key}"))
+    if found:
+        return list(found.values())
+    for key in wrong:
+        if key in probe.student:
+            named = relation_diagnosis(key, probe.student[key], probe.reference[key],
+                                       probe.inputs, evidence, tol)
+            if named is not None:
+                return [named]
+    return []
+
+
+def diagnose_cell(failed: Sequence[FailedProbe], mutant_outputs_of: Callable[[str], Mapping],
+                  tol: float = MATCH_TOL, ruled_out=frozenset()) -> list[Diagnosis | None]:
+    """The likely mistake behind a test cell's failed probes, probe by probe.
+
+    One class of mistake is named for the whole cell: the one among the best
+    explanations of the most failed probes, when that is more than half of them
+    and no other class does as well. Each failed probe it explains gets its
+    sentence; every other one gets None (the caller shows the numbers), and
+    so does every probe when no class qualifies: a mistake that explains only
+    part of what went wrong is not a diagnosis, and two that explain it
+    equally well are a guess.
+
+    Parameters
+    ----------
+    failed : sequence of FailedProbe
+        The cell's probes whose outputs came back wrong.
+    mutant_outputs_of : callable
+        ``probe name -> {Mutant: outputs or the exception}`` on that probe's
+        inputs (:func:`mutant_outputs_for_probe`).
+    tol : float
+        Relative error within which two outputs count as the same.
+    ruled_out : set of Mutant
+        Mutants the probes the student passed rule out (:func:`ruled_out_by`).
+
+    Returns
+    -------
+    list of Diagnosis or None
+        One per failed probe, in order.
+    """
+    found = [candidates(p, mutant_outputs_of(p.name), tol, ruled_out) for p in failed]
+    votes = Counter(d.cls for ds in found for d in ds)
+    ranked = votes.most_common(2)
+    if not ranked or 2 * ranked[0][1] <= len(failed) or (
+            len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return [None] * len(failed)
+    top = ranked[0][0]
+    return [next((d for d in ds if d.cls == top), None) for ds in found]
 
 
 def diagnose(probe_name: str, inputs: Mapping, reference_outputs: Mapping,
              student_outputs: Mapping, mutant_outputs: Mapping,
-             tol: float = MATCH_TOL) -> Diagnosis | None:
-    """The likely mistake behind a probe whose outputs are wrong.
+             tol: float = MATCH_TOL, ruled_out=frozenset()) -> Diagnosis | None:
+    """The likely mistake behind one probe whose outputs are wrong, judged alone
+    (:func:`diagnose_cell` with one failed probe).
 
     Parameters
     ----------
@@ -114,33 +221,17 @@ def diagnose(probe_name: str, inputs: Mapping, reference_outputs: Mapping,
         as :func:`mutant_outputs_for` gives them for this probe.
     tol : float
         Relative error within which two outputs count as the same.
+    ruled_out : set of Mutant
+        Mutants the probes the student passed rule out (:func:`ruled_out_by`).
 
     Returns
     -------
     Diagnosis or None
-        None when the outputs are right or nothing matches.
+        None when the outputs are right, nothing matches, or mutants of two
+        classes match equally well.
     """
-    wrong = wrong_outputs(reference_outputs, student_outputs, tol)
-    if not wrong:
-        return None
-    evidence = {"probe": probe_name, "wrong_outputs": wrong,
-                "error_vs_reference": {k: _errors(reference_outputs, student_outputs)[k]
-                                       for k in wrong}}
-    found = best_mutant(reference_outputs, student_outputs, mutant_outputs, tol)
-    if found is not None:
-        mutant, err = found
-        evidence["error_vs_mutant"] = err
-        its_wrong = wrong_outputs(reference_outputs, mutant_outputs[mutant], tol)
-        output = next((k for k in wrong if k in its_wrong), wrong[0])
-        return Diagnosis(mutant.cls, mutant.sentence.replace("{output}", output), evidence,
-                         f"mutant {mutant.key}")
-    for key in wrong:
-        if key in student_outputs:
-            named = relation_diagnosis(key, student_outputs[key], reference_outputs[key],
-                                       inputs, evidence, tol)
-            if named is not None:
-                return named
-    return None
+    probe = FailedProbe(probe_name, inputs, reference_outputs, student_outputs)
+    return diagnose_cell([probe], lambda _: mutant_outputs, tol, ruled_out)[0]
 
 
 def _sizes(inputs: Mapping) -> dict[str, float]:

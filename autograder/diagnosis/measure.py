@@ -85,15 +85,15 @@ def run_case(case: Case, seed: int, course=COURSE_ROOT) -> Outcome:
     reference = reference_for(folder, seed, case.assignment, reference_library(None))
     mutants = dg.mutant_outputs_for(probe_set, seed, case.assignment)
     lib = library_with(case.module, case.function, case.implementation, f"case:{case.name}")
-    failed, diagnoses = [], []
-    for probe in (p for p in probe_set.probes if p.grade_id == case.grade_id):
-        ref = reference.outputs[probe.name]
-        got = dg.run_probe(probe, lib, reference.inputs[probe.name])
-        if isinstance(got, BaseException) or dg.wrong_outputs(ref, got, probe.rtol):
-            failed.append(probe.name)
-            if not isinstance(got, BaseException):
-                diagnoses.append(dg.diagnose(probe.name, reference.inputs[probe.name], ref,
-                                             got, mutants[probe.name]))
+    probes = [p for p in probe_set.probes if p.grade_id == case.grade_id]
+    got = {p.name: dg.run_probe(p, lib, reference.inputs[p.name]) for p in probes}
+    failed = [p.name for p in probes if isinstance(got[p.name], BaseException)
+              or dg.wrong_outputs(reference.outputs[p.name], got[p.name], p.rtol)]
+    ruled_out = dg.ruled_out_by([p.name for p in probes if p.name not in failed],
+                                reference.outputs, mutants.__getitem__)
+    wrong = [dg.FailedProbe(name, reference.inputs[name], reference.outputs[name], got[name])
+             for name in failed if not isinstance(got[name], BaseException)]
+    diagnoses = dg.diagnose_cell(wrong, mutants.__getitem__, ruled_out=ruled_out)
     diagnosis = dg.summarize(diagnoses)
     return Outcome(case, seed, _verdict(case, failed, diagnosis),
                    diagnosis.cls if diagnosis else None,

@@ -36,7 +36,13 @@ from pathlib import Path
 from types import ModuleType
 
 from autograder.course import NAME_RE, grade_cells, hidden_lines
-from autograder.diagnosis.diagnose import describe_mismatch, diagnose, mutant_outputs_for_probe
+from autograder.diagnosis.diagnose import (
+    FailedProbe,
+    describe_mismatch,
+    diagnose_cell,
+    mutant_outputs_for_probe,
+    ruled_out_by,
+)
 from autograder.grading import evidence, verify
 from autograder.grading.feedback import feedback_notebook
 from autograder.grading.phases import (
@@ -216,19 +222,23 @@ def _explainer(job: GradingJob):
     found by comparing the student's plain outputs with the catalogue's mutants
     on the same inputs, here on the trusted side; else the numbers."""
 
-    def explain(probe, reference: dict, student: dict, note: str) -> tuple[str, str]:
+    def mutants_on(name: str) -> dict:
+        return mutant_outputs_for_probe(job.reference.probe_set, job.seed, job.assignment,
+                                        name, job.lib)
+
+    def explain(failed: list, passed: list) -> list[tuple[str, str]]:
         try:
-            mutants = mutant_outputs_for_probe(job.reference.probe_set, job.seed,
-                                               job.assignment, probe.name, job.lib)
+            ruled_out = ruled_out_by(passed, job.reference.outputs, mutants_on)
+            found = diagnose_cell([FailedProbe(p.name, job.reference.inputs.get(p.name, {}),
+                                               ref, mine) for p, ref, mine, _ in failed],
+                                  mutants_on, ruled_out=ruled_out)
         except Exception as exc:  # noqa: BLE001 - an instructor bug costs the wording only
-            job.notes.append(f"no diagnosis for {probe.name}: the mutant catalogue failed "
-                             f"({exc!r})")
-            mutants = {}
-        found = diagnose(probe.name, job.reference.inputs.get(probe.name, {}), reference,
-                         student, mutants)
-        if found is None:
-            return f"{note}; {describe_mismatch(reference, student)}", ""
-        return f"{found.sentence} ({note})", found.cls
+            job.notes.append(f"no diagnosis for {failed[0][0].grade_id}: the mutant "
+                             f"catalogue failed ({exc!r})")
+            found = [None] * len(failed)
+        return [(f"{d.sentence} ({note})", d.cls) if d is not None
+                else (f"{note}; {describe_mismatch(ref, mine)}", "")
+                for d, (_, ref, mine, note) in zip(found, failed, strict=True)]
 
     return explain
 

@@ -189,35 +189,56 @@ def judge_probes(probes: Sequence, reference: Mapping[str, dict | Exception],
                  explain: Callable | None = None) -> list[ProbeVerdict]:
     """Compare every probe's student outputs with the reference outputs.
 
-    ``explain(probe, reference, student, note) -> (note, diagnosis class)``, when
-    given, words a wrong output (``autograder.diagnosis``: the likely mistake)."""
+    ``explain(failed, passed) -> [(note, diagnosis class), ...]``, when given,
+    words the wrong outputs of one test cell (``autograder.diagnosis``: the likely
+    mistake): ``failed`` holds ``(probe, reference, student, note)`` for each of
+    its probes whose outputs came back wrong, ``passed`` names its probes the
+    student got right (they rule out the mistakes that would have got them wrong)."""
+    verdicts = _compare_probes(probes, reference, student_arrays, student_bad,
+                               student_errors, missing_note)
+    out = [v for v, _, _ in verdicts]
+    if explain is None:
+        return out
+    for grade_id in dict.fromkeys(p.grade_id for p in probes):
+        mine = [i for i, p in enumerate(probes) if p.grade_id == grade_id]
+        wrong = [i for i in mine if verdicts[i][2] is not None and not out[i].passed]
+        if not wrong:
+            continue
+        passed = [out[i].name for i in mine if out[i].passed]
+        words = explain([(probes[i], verdicts[i][1], verdicts[i][2], out[i].note)
+                         for i in wrong], passed)
+        for i, (note, diagnosis) in zip(wrong, words, strict=True):
+            out[i] = ProbeVerdict(out[i].name, grade_id, False, note, diagnosis=diagnosis)
+    return out
+
+
+def _compare_probes(probes: Sequence, reference: Mapping, student_arrays: Mapping,
+                    student_bad: Mapping, student_errors: Mapping,
+                    missing_note: str) -> list[tuple[ProbeVerdict, dict | None, dict | None]]:
+    """Each probe's verdict, with the reference's and the student's outputs when
+    both came back and could be compared (else None)."""
     verdicts = []
     for probe in probes:
         ref = reference.get(probe.name)
         if isinstance(ref, Exception) or ref is None:
-            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
-                                         f"the reference failed on this probe: {ref!r}"))
+            verdicts.append((ProbeVerdict(probe.name, probe.grade_id, False,
+                                          f"the reference failed on this probe: {ref!r}"),
+                             None, None))
             continue
         prefix = probe.name + SEP
         mine = {k[len(prefix):]: v for k, v in student_arrays.items() if k.startswith(prefix)}
         bad = [v for k, v in student_bad.items() if k.startswith(prefix)]
         if probe.name in student_errors:
             note = "raised: " + _last_line(student_errors[probe.name])
-            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False, note))
+        elif bad:
+            note = bad[0]
+        elif not mine:
+            note = missing_note or "no output came back"
+        else:
+            passed, note = compare_outputs(ref, mine, probe.rtol)
+            verdicts.append((ProbeVerdict(probe.name, probe.grade_id, passed, note), ref, mine))
             continue
-        if bad:
-            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False, bad[0]))
-            continue
-        if not mine:
-            verdicts.append(ProbeVerdict(probe.name, probe.grade_id, False,
-                                         missing_note or "no output came back"))
-            continue
-        passed, note = compare_outputs(ref, mine, probe.rtol)
-        diagnosis = ""
-        if not passed and explain is not None:
-            note, diagnosis = explain(probe, ref, mine, note)
-        verdicts.append(ProbeVerdict(probe.name, probe.grade_id, passed, note,
-                                     diagnosis=diagnosis))
+        verdicts.append((ProbeVerdict(probe.name, probe.grade_id, False, note), None, None))
     return verdicts
 
 

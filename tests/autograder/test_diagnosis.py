@@ -220,7 +220,10 @@ def test_right_outputs_get_no_diagnosis(backprop_seed0):
 
 
 def test_every_mutant_is_diagnosed_as_itself():
-    """Each mutant's own outputs, wherever they are wrong, name its own class."""
+    """Each mutant, graded as a student's code, names its own class: on every probe
+    where no mutant of another class is as good an explanation, and for its cell."""
+    from autograder.diagnosis.measure import Case, run_case
+
     for assignment in catalogue.ASSIGNMENTS:
         folder = probe_folder(COURSE_ROOT, assignment)
         probe_set = load_probe_set(folder)
@@ -233,8 +236,11 @@ def test_every_mutant_is_diagnosed_as_itself():
                 if wrong_outputs(reference.outputs[probe.name], got, probe.rtol):
                     found = diagnose(probe.name, reference.inputs[probe.name],
                                      reference.outputs[probe.name], got, outputs[probe.name])
-                    assert found is not None and found.cls == mutant.cls, (mutant.key,
-                                                                           probe.name)
+                    assert found is None or found.cls == mutant.cls, (mutant.key, probe.name)
+            case = Case(mutant.key, assignment, mutant.module, mutant.function,
+                        mutant.replacement, mutant.cls, mutant.grade_id)
+            outcome = run_case(case, 0)
+            assert outcome.verdict == "named", (mutant.key, outcome.verdict, outcome.named)
 
 
 def test_summarize_takes_the_majority_class():
@@ -322,3 +328,13 @@ def test_a_backward_without_dout_is_named_with_no_mutant_of_its_own():
     found = diagnose(name, reference.inputs[name], reference.outputs[name], got, mutants[name])
     assert found.cls == "missing-upstream" and found.source.endswith("dout-ones"), found
     assert "dout is all ones" in found.sentence
+
+
+def test_a_transpose_reshaped_into_place_is_named_transposed():
+    r = RNG.standard_normal((4, 3))
+    found = relations.find_relation(r.T.reshape(4, 3), r)
+    assert found.kind == "transpose" and found.evidence["reshaped"]
+    cls, sentence = relations.explain("dw", found, (4, 3), {})
+    assert cls == "transposed" and "reshaped to (4, 3)" in sentence
+    square = RNG.standard_normal((3, 3))
+    assert relations.find_relation(square.T.reshape(3, 3), square).evidence == {"axes": [1, 0]}

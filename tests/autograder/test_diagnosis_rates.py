@@ -9,7 +9,7 @@ with their class, no correct implementation accused (or failing a probe).
 from __future__ import annotations
 
 import pytest
-from diagnosis_cases import ALL_CASES, HELD_OUT_CASES
+from diagnosis_cases import ALL_CASES, LATEST_ROUND
 
 from autograder.diagnosis.catalogue import CLASSES
 from autograder.diagnosis.measure import rates, run_case, run_cases
@@ -41,5 +41,5 @@ def test_named_right_at_least_80_percent_and_no_correct_case_accused():
     assert r.accused == 0 and r.correct_failed == 0, r
     assert r.misnamed == 0, [(o.case.name, o.named) for o in outcomes
                              if o.verdict == "misnamed"]
-    held = rates(o for o in outcomes if o.case in HELD_OUT_CASES)
-    assert held.buggy_runs > 0 and held.accused == 0
+    latest = rates(o for o in outcomes if o.case in LATEST_ROUND)
+    assert latest.buggy_runs > 0 and latest.accused == 0

@@ -92,6 +92,45 @@ def numgrad_array_backward_difference(f, x, df, h=1e-5):
     return grad
 
 
+def sparse_one_sided(f, x, analytic_grad, num_checks=10, h=1e-5, rng=None):
+    x = _gc._require_float64("x", x)
+    analytic_grad = np.asarray(analytic_grad)
+    f = _gc._scalar_valued(f)
+    rng = np.random.default_rng(rng)
+    errors = []
+    for _ in range(num_checks):
+        ix = tuple(int(rng.integers(n)) for n in x.shape)
+        old = x[ix]
+        base = f(x)
+        x[ix] = old + h
+        numerical = (f(x) - base) / h
+        x[ix] = old
+        errors.append(_gc.rel_error(numerical, float(analytic_grad[ix])))
+    return errors
+
+
+def relu_mask_inverted(self):
+    out = type(self)(max(self.data, 0.0), (self,), "relu")
+
+    def _backward():
+        self.grad += float(self.data <= 0) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def max_to_both(self, other):
+    other = _other(self, other)
+    out = type(self)(max(self.data, other.data), (self, other), "max")
+
+    def _backward():
+        self.grad += out.grad
+        other.grad += out.grad
+
+    out._backward = _backward
+    return out
+
+
 def relu_at_zero_counts(self):
     out = type(self)(max(self.data, 0.0), (self,), "relu")
 
@@ -214,11 +253,14 @@ def _apply(node, local, upstream, mistake):
         node.grad += local
     elif mistake == "sign":
         node.grad -= local * upstream
-    else:  # "overwrite"
+    elif mistake == "overwrite":
         node.grad = local * upstream
+    else:  # no mistake on this input
+        node.grad += local * upstream
 
 
-def _binary_gate(name, mistake):
+def _binary_gate(name, mistake, sides=("self", "other")):
+    """A binary gate with ``mistake`` in the gradient of the inputs named by ``sides``."""
     forward, locals_ = _BINARY[name]
 
     def gate(self, other):
@@ -227,8 +269,8 @@ def _binary_gate(name, mistake):
 
         def _backward():
             da, db = locals_(self.data, other.data, out.data)
-            _apply(self, da, out.grad, mistake)
-            _apply(other, db, out.grad, mistake)
+            _apply(self, da, out.grad, mistake if "self" in sides else "")
+            _apply(other, db, out.grad, mistake if "other" in sides else "")
 
         out._backward = _backward
         return out
@@ -289,6 +331,15 @@ def _value_gate_mutants():
             out.append(Mutant(cls, "graph", f"Value.{name}", gate,
                               sentences[cls].format(op=name, where=_GRAPH), _VALUE,
                               "local" if cls == "sign" else ""))
+        # A student often gets one input of a binary gate right and the other wrong:
+        # in a graph, where the two inputs' gradients mix, only the one-sided mutant matches.
+        for name in _BINARY:
+            for side in ("self", "other"):
+                out.append(Mutant(cls, "graph", f"Value.{name}",
+                                  _binary_gate(name, mistake, (side,)),
+                                  sentences[cls].format(op=name, where=_GRAPH)
+                                  .replace("(" + _GRAPH + ")", f"({_GRAPH}, {side}.grad)"),
+                                  _VALUE, side))
     return out
 
 
@@ -380,6 +431,16 @@ MUTANTS = [
            f"eval_numerical_gradient_array ({_GC}) looks like a one-sided (backward) "
            "difference: its error is O(h), far above a centred difference's O(h^2).",
            _NUMGRAD, "array-backward"),
+    Mutant("numgrad-one-sided", "gradient_check", "grad_check_sparse", sparse_one_sided,
+           f"grad_check_sparse ({_GC}) looks like a one-sided difference at each checked "
+           "entry: its error is O(h), far above a centred difference's O(h^2).",
+           "test_grad_check_sparse"),
+    Mutant("mask-inverted", "graph", "Value.relu", relu_mask_inverted,
+           f"Value.relu ({_GRAPH}) passes the gradient where the unit is off (x <= 0) and "
+           "blocks it where it is on: the mask is on the wrong side.", _VALUE),
+    Mutant("max-routing", "graph", "Value.max", max_to_both,
+           f"Value.max ({_GRAPH}) sends out.grad to both inputs, as an add gate does; max "
+           "routes it to the input that won.", _VALUE),
     Mutant("mask-boundary", "graph", "Value.relu", relu_at_zero_counts,
            f"Value.relu ({_GRAPH}) passes the gradient at exactly 0: this library's ReLU "
            "has slope 0 there (the mask is strictly greater than 0).", _VALUE),

@@ -86,6 +86,14 @@ def staged_var_times_n(dout, cache):
     return _backward(dout, cache, var_scale=dout.shape[0])
 
 
+def staged_var_sign(dout, cache):
+    return _backward(dout, cache, var_scale=-1.0)
+
+
+def alt_no_var(dout, cache):
+    return _backward(dout, cache, var_path=False)
+
+
 def staged_dgamma_not_summed(dout, cache):
     return _backward(dout, cache, dgamma_summed=False)
 
@@ -157,6 +165,9 @@ MUTANTS = [
     Mutant("bn-var-path", "batchnorm", "batchnorm_backward", staged_no_var,
            f"batchnorm_backward ({_B}) leaves out the path through the variance: x - mu "
            "feeds the variance as well as x_hat.", _STAGED),
+    Mutant("sign", "batchnorm", "batchnorm_backward", staged_var_sign,
+           f"batchnorm_backward ({_B}): the path through the variance has the wrong sign; "
+           "d(1/sqrt(v))/dv = -1/2 v^(-3/2), and the minus is easy to lose.", _STAGED),
     Mutant("scale-1/N", "batchnorm", "batchnorm_backward", staged_var_times_n,
            f"batchnorm_backward ({_B}): the variance stage's gradient lacks its 1/N (the "
            "variance is a mean over the batch).", _STAGED),
@@ -166,6 +177,9 @@ MUTANTS = [
     Mutant("bn-mean-path", "batchnorm", "batchnorm_backward_alt", alt_no_mean,
            f"batchnorm_backward_alt ({_B}) lacks the term of the batch mean of the upstream "
            "gradient (the path through mu).", _ALT),
+    Mutant("bn-var-path", "batchnorm", "batchnorm_backward_alt", alt_no_var,
+           f"batchnorm_backward_alt ({_B}) lacks the term through the variance (x_hat "
+           "times the batch mean of dout * x_hat).", _ALT),
     Mutant("scale-1/N", "batchnorm", "batchnorm_backward_alt", alt_missing_n,
            f"batchnorm_backward_alt ({_B}): the two batch sums inside the bracket need their "
            "1/N (they are means).", _ALT),

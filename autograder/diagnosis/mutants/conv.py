@@ -130,6 +130,28 @@ def _transposed_index(window):
     return mask
 
 
+def _pool_routed(dout, cache, place):
+    """Max-pool backward sending each window's dout to the cell ``place(k, top, left,
+    ph, pw) -> (row, col)`` of dx, k being the window's flat argmax: index arithmetic
+    that can leave the window."""
+    x, pool_param = cache[0], cache[1]
+    x, ph, pw, stride, H_out, W_out = pool_geometry(x, pool_param)
+    n, c = x.shape[:2]
+    ns, cs = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
+    dx = np.zeros_like(x)
+    for i in range(H_out):
+        for j in range(W_out):
+            top, left = i * stride, j * stride
+            k = x[:, :, top:top + ph, left:left + pw].reshape(n, c, -1).argmax(axis=2)
+            row, col = place(k, top, left, ph, pw)
+            np.add.at(dx, (ns, cs, row, col), dout[:, :, i, j])
+    return dx
+
+
+def pool_without_offset(dout, cache):
+    return _pool_routed(dout, cache, lambda k, top, left, ph, pw: (k // pw, k % pw))
+
+
 def pool_every_tie(dout, cache):
     return _pool_backward(dout, cache, _every_max)
 
@@ -189,6 +211,10 @@ MUTANTS = [
            f"{_P} sends the gradient to the wrong cell of the window: check how the flat "
            "argmax is turned back into a (row, column) pair (the window's height and width).",
            _PB),
+    Mutant("pool-wrong-cell", "conv", "max_pool_backward_naive", pool_without_offset,
+           f"{_P} sends the gradient to the winner's place inside the window but forgets "
+           "where the window starts: add the window's top-left corner (i * stride, "
+           "j * stride).", _PB, "offset"),
     Mutant("stride-ignored", "conv", "max_pool_backward_naive", pool_stride_ignored,
            f"{_P}: right for stride 1, wrong for larger strides: window (i, j) starts at "
            "i * stride in the backward pass too.", _PB),

@@ -1,12 +1,15 @@
-"""A held-out set of implementations for the diagnosis measurement, written blind to it.
+"""Cases of the third round: written blind to the diagnosis, held out once, tuned on since.
 
 Each function below is one way a student might fill one gap of ``cs231n_lib``:
 most carry one typical mistake (the docstring says which), some are correct
 but written in an unusual form (einsum, loops, ``np.where``, another but
-equal formula). They are written from the reference library's behaviour and
-the list of mistake classes only, not from the diagnosis, so that the rate at
-which the diagnosis names the right class is measured on code it was not
-tuned on.
+equal formula). They were written from the reference library's behaviour and
+the list of mistake classes only, not from the diagnosis, and run once with
+the catalogue frozen (commit e41e1ec: 87.7% named right, 12 of 219 runs
+named wrong, no correct case accused). The diagnosis then learnt from what
+they showed (one class per cell only when it explains most failed probes,
+mutants ruled out by the probes a student passes, new mutants and a relation
+for a transpose reshaped into place), so their rate is in-sample now.
 
 ``CASES`` is the tuple of :class:`autograder.diagnosis.measure.Case` built
 from them. Functions that replace a method of a class (``Value.__mul__``,
@@ -1497,7 +1500,7 @@ _TABLE = [
      spatial_backward_axes, None, "test_spatial_batchnorm_backward"),
 ]
 
-CASES = tuple(Case(f"unseen_{name}", assignment, module, function, implementation,
+CASES = tuple(Case(f"third_{name}", assignment, module, function, implementation,
                    expected, grade_id)
               for name, assignment, module, function, implementation, expected, grade_id
               in _TABLE)

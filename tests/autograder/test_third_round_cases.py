@@ -1,4 +1,4 @@
-"""The held-out cases in ``diagnosis_cases.unseen`` are what they claim to be.
+"""The third round's cases in ``diagnosis_cases.third_round`` are what they claim to be.
 
 A buggy case that passes every probe, or a correct one that fails a probe,
 would only blur the measurement of the diagnosis, so each case is judged once
@@ -9,7 +9,7 @@ least one, a correct one none. Only ``failed_probes`` is looked at.
 from __future__ import annotations
 
 import pytest
-from diagnosis_cases.unseen import CASES
+from diagnosis_cases.third_round import CASES
 
 from autograder.diagnosis.catalogue import CLASSES
 from autograder.diagnosis.measure import run_case
@@ -32,7 +32,7 @@ CORRECT = [c for c in CASES if c.expected is None]
 def test_the_set_is_large_named_uniquely_and_covers_every_class():
     names = [c.name for c in CASES]
     assert len(set(names)) == len(names)
-    assert all(name.startswith("unseen_") for name in names)
+    assert all(name.startswith("third_") for name in names)
     assert len(BUGGY) >= 40 and len(CORRECT) >= 8
     unknown = {c.expected for c in BUGGY} - (KNOWN_CLASSES & set(CLASSES))
     assert not unknown, f"cases name classes that are not in the catalogue: {unknown}"
