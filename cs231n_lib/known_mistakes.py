@@ -56,12 +56,15 @@ class KnownMistake:
         (``"dw"`` for an input called ``w``; ``"out"`` for the forward pass).
     error : float
         Largest relative error between your outputs and the mistake's.
+    key : str
+        The mistake's key in the grader's catalogue (``module.function:class``).
     """
 
     cls: str
     sentence: str
     outputs: tuple
     error: float
+    key: str = ""
 
     def sentence_for(self, output: str | None = None) -> str:
         """The sentence with ``{output}`` replaced (default: its first wrong output)."""
@@ -87,7 +90,7 @@ def _resolve(entry: dict, arrays: dict) -> dict:
     cases = [{"args": [arrays[a["array"]] if "array" in a else a["value"]
                        for a in case["args"]],
               "dout": arrays[case["dout"]]} for case in entry["cases"]]
-    mistakes = [{"class": m["class"], "sentence": m["sentence"],
+    mistakes = [{"key": m["key"], "class": m["class"], "sentence": m["sentence"],
                  "outputs": {(o["case"], o["output"]): arrays[o["array"]]
                              for o in m["outputs"]}} for m in entry["mistakes"]]
     return dict(entry, cases=cases, mistakes=mistakes)
@@ -167,7 +170,8 @@ def find_known_mistake(forward: Callable, backward: Callable,
     wrong = dict.fromkeys(_renamed(output, entry["inputs"], names)
                           for _case, output in known[index])
     mistake = entry["mistakes"][index]
-    return KnownMistake(mistake["class"], mistake["sentence"], tuple(wrong), float(error))
+    return KnownMistake(mistake["class"], mistake["sentence"], tuple(wrong), float(error),
+                        mistake["key"])
 
 
 def _restricted(outputs: dict, stored: Sequence[str], names: Sequence[str] | None,
