@@ -20,6 +20,12 @@ ties in pooling windows and in the max gate, stride 2 with padding and pad 0
 for the convolution, non-square shapes, batches of several samples, features
 of small variance (where batchnorm's eps matters). They are not the probes'
 inputs, which stay hidden.
+
+``notebook_outcome(case)`` measures the result: it plants an implementation
+written apart from the catalogue (``autograder.diagnosis.measure.Case``, e.g.
+``tests/autograder/diagnosis_cases``) as the student's, runs
+``check_gradients`` on other inputs of the same kinds, and reads which known
+mistake the report names (``named``, ``misnamed``, ``unnamed``, ``clean``, ...).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import functools
 import io
 import json
 import zipfile
@@ -40,8 +47,9 @@ import numpy as np
 
 from autograder.course import LIBRARY_DIR
 from autograder.diagnosis.catalogue import Mutant, all_mutants
-from autograder.diagnosis.mutant_lib import fresh_copy, library_dir, mutant_library
-from cs231n_lib import relations
+from autograder.diagnosis.mutant_lib import fresh_copy, library_dir, library_with, mutant_library
+from cs231n_lib import known_mistakes, relations
+from cs231n_lib.gradient_check import check_gradients
 
 JSON_NAME = "known_mistakes.json"
 NPZ_NAME = "known_mistakes.npz"
@@ -54,6 +62,10 @@ MATCH_TOL = relations.AGREE
 #: ... and a kept wrong output must differ by at least this much, so that no
 #: correct implementation, whatever its rounding, can be taken for the mistake.
 CLEAR_GAP = 1e-3
+ABOUT = ("Known mistakes of the library's backward passes on public inputs: for each "
+         "backward function, the outputs that a typical mistake gets wrong. Read by "
+         "cs231n_lib/known_mistakes.py. Rebuild with "
+         "`python -m autograder.diagnosis.known_outputs`; do not edit.")
 
 
 @dataclass(frozen=True)
@@ -369,12 +381,6 @@ def build(base=None, checked: Sequence[Checked] = CHECKED) -> KnownOutputs:
     return found
 
 
-ABOUT = ("Known mistakes of the library's backward passes on public inputs: for each "
-         "backward function, the outputs that a typical mistake gets wrong. Read by "
-         "cs231n_lib/known_mistakes.py. Rebuild with "
-         "`python -m autograder.diagnosis.known_outputs`; do not edit.")
-
-
 # ------------------------------------------------------------------ writing
 
 def json_text(table: dict) -> str:
@@ -430,3 +436,87 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# ------------------------------------------------------------------ measuring
+
+def as_student(function: Callable, name: str) -> Callable:
+    """``function`` under the name a student's has (the notebook's lookup key)."""
+    @functools.wraps(function)
+    def student(*args):
+        return function(*args)
+
+    student.__name__ = name
+    return student
+
+
+def distinct_values(value, position: int, rng: np.random.Generator):
+    """A float array of ``value``'s shape with distinct values, none near 0 and none
+    equal to another argument's (``position`` shifts the grid): far from every kink
+    and tie, so a right backward pass passes a numerical check on it. Other
+    arguments are returned as they are."""
+    if not isinstance(value, np.ndarray):
+        return value
+    offset = (0.1, 0.3, 0.7, 0.9)[position % 4]  # never 0.5: the grid would hold 0
+    return ((rng.permutation(value.size) + offset) / value.size * 4.0 - 2.0
+            ).reshape(value.shape)
+
+
+def check_as_student(lib: ModuleType, checked: Checked) -> list:
+    """``check_gradients`` of ``lib``'s pair, named as a student's, on inputs other than
+    the stored ones (same kinds, another seed, distinct values): one report per case."""
+    module = getattr(lib, checked.module)
+    forward = as_student(getattr(module, checked.forward), checked.forward)
+    backward = as_student(getattr(module, checked.backward), checked.backward)
+    rng = np.random.default_rng(2024)
+    return [check_gradients(forward, backward,
+                            [distinct_values(a, i, rng) for i, a in enumerate(args)])
+            for args in checked.make_args(np.random.default_rng(7))]
+
+
+@dataclass(frozen=True)
+class NotebookOutcome:
+    """What the notebook's check said about one implementation (``measure.Case``).
+
+    ``verdict``: ``named`` (the expected class), ``misnamed`` (another class),
+    ``unnamed`` (failed, no known mistake named), ``undetected`` (a buggy one
+    that passed), ``clean`` (a correct one that passed), ``accused`` (a correct
+    one given a known mistake), ``failed`` (a correct one that failed unnamed).
+    """
+
+    case: str
+    expected: str | None
+    verdict: str
+    named: tuple = ()
+
+
+def notebook_outcome(case, table: dict | None = None) -> NotebookOutcome:
+    """Plant ``case`` (an ``autograder.diagnosis.measure.Case`` of a checked pair's
+    function) as the student's and read the classes its check's report names."""
+    checked = pair_of(case.module, case.function)
+    lib = library_with(case.module, case.function, case.implementation, f"notebook:{case.name}")
+    reports = check_as_student(lib, checked)
+    table = known_mistakes.load_table() if table is None else table
+    stored = table.get(checked.backward, {"mistakes": []})["mistakes"]
+    sentences = {row.mistake for report in reports for row in report.rows if not row.passed}
+    named = tuple(sorted({m["class"] for m in stored if m["sentence"] in sentences}))
+    failed = not all(report.passed for report in reports)
+    if case.expected is None:
+        verdict = "accused" if named else ("failed" if failed else "clean")
+    elif not failed:
+        verdict = "undetected"
+    else:
+        verdict = ("named" if named == (case.expected,) else
+                   "misnamed" if named else "unnamed")
+    return NotebookOutcome(case.name, case.expected, verdict, named)
+
+
+def pair_of(module: str, function: str) -> Checked | None:
+    """The checked pair ``module.function`` belongs to (the first one), or None."""
+    return next((c for c in CHECKED if c.module == module
+                 and function in (c.forward, c.backward)), None)
+
+
+def checked_cases(cases: Sequence) -> list:
+    """The cases whose function belongs to a pair the notebooks check."""
+    return [case for case in cases if pair_of(case.module, case.function) is not None]
