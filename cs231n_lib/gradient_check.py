@@ -412,6 +412,9 @@ def check_gradients(forward, backward, inputs, *, param_names=None, wrt=None, do
     -------
     GradientReport
         ``str(report)`` is the table; ``report.passed``; ``report.errors[name]``.
+        A failed row's ``mistake`` names the likely mistake: the grader's words
+        when the pair reproduces a known mistake (``known_mistakes``), else a
+        simple relation between the wrong gradient and the right one.
 
     Examples
     --------
