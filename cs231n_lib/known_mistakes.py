@@ -36,6 +36,8 @@ from cs231n_lib import relations
 DATA_DIR = Path(__file__).resolve().parent
 JSON_NAME = "known_mistakes.json"
 NPZ_NAME = "known_mistakes.npz"
+#: The data files' layout; files of another layout are ignored.
+FORMAT = 1
 #: Your outputs "are" a mistake's when each agrees with it this closely: both were
 #: computed by the same kind of code on the same inputs, so only rounding differs.
 MATCH_TOL = relations.AGREE
@@ -78,6 +80,8 @@ def load_table(folder: str | None = None) -> dict:
     folder = Path(folder) if folder is not None else DATA_DIR
     try:
         table = json.loads((folder / JSON_NAME).read_text(encoding="utf-8"))
+        if table.get("format") != FORMAT:
+            return {}
         with np.load(folder / NPZ_NAME, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
         return {name: _resolve(entry, arrays) for name, entry in table["functions"].items()}
@@ -105,7 +109,8 @@ def _your_outputs(forward: Callable, backward: Callable, entry: dict) -> dict:
     outputs = {}
     for index, case in enumerate(entry["cases"]):
         args = [copy.deepcopy(value) for value in case["args"]]
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings(), \
                 np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             out, cache = forward(*args)
@@ -120,7 +125,7 @@ def _your_outputs(forward: Callable, backward: Callable, entry: dict) -> dict:
 
 def _renamed(output: str, stored: Sequence[str], names: Sequence[str] | None) -> str:
     """A stored output name (``"dw"``) with the caller's name for that input."""
-    if names is None or output == "out":
+    if names is None or output[1:] not in stored:
         return output
     position = list(stored).index(output[1:])
     return f"d{names[position]}" if position < len(names) else output

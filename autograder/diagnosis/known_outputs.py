@@ -51,9 +51,8 @@ from autograder.diagnosis.mutant_lib import fresh_copy, library_dir, library_wit
 from cs231n_lib import known_mistakes, relations
 from cs231n_lib.gradient_check import check_gradients
 
-JSON_NAME = "known_mistakes.json"
-NPZ_NAME = "known_mistakes.npz"
-FORMAT = 1
+JSON_NAME, NPZ_NAME, FORMAT = (known_mistakes.JSON_NAME, known_mistakes.NPZ_NAME,
+                               known_mistakes.FORMAT)
 #: Seed of every public input (one stream per backward function, see ``_rng``).
 SEED = 231
 #: An output differs from the reference's when their relative error is above this

@@ -7,6 +7,8 @@ write the mistake, and checked on inputs other than the stored ones.
 from __future__ import annotations
 
 import importlib
+import json
+import sys
 
 import numpy as np
 import pytest
@@ -161,16 +163,26 @@ def test_code_that_raises_on_the_stored_inputs_gives_no_diagnosis_and_no_error(r
     assert not report["b"].passed  # the check itself still runs and says what it can
 
 
-def test_missing_or_broken_data_files_give_no_diagnosis(tmp_path, rng):
-    assert load_table(str(tmp_path)) == {}
-    assert find_known_mistake(sigmoid_forward, sigmoid_backward, folder=str(tmp_path)) is None
-    (tmp_path / known_mistakes.JSON_NAME).write_text("{not json")
-    (tmp_path / known_mistakes.NPZ_NAME).write_bytes(b"not a zip")
-    assert load_table(str(tmp_path)) == {}
+def test_missing_or_broken_data_files_give_no_diagnosis(tmp_path):
+    def table_in(folder):
+        load_table.cache_clear()  # it keeps what it read per folder
+        return load_table(str(folder))
+
     good = known_mistakes.DATA_DIR
-    (tmp_path / known_mistakes.JSON_NAME).write_text(
-        (good / known_mistakes.JSON_NAME).read_text(encoding="utf-8"))
-    assert load_table(str(tmp_path)) == {}  # the arrays are still missing
+    json_file, npz_file = tmp_path / known_mistakes.JSON_NAME, tmp_path / known_mistakes.NPZ_NAME
+    assert table_in(tmp_path) == {}
+    assert find_known_mistake(sigmoid_forward, sigmoid_backward, folder=str(tmp_path)) is None
+    json_file.write_text("{not json")
+    npz_file.write_bytes(b"not a zip")
+    assert table_in(tmp_path) == {}
+    json_file.write_text((good / known_mistakes.JSON_NAME).read_text(encoding="utf-8"))
+    assert table_in(tmp_path) == {}  # the arrays are still unreadable
+    npz_file.write_bytes((good / known_mistakes.NPZ_NAME).read_bytes())
+    assert table_in(tmp_path).keys() == table_in(good).keys()
+    newer = dict(json.loads(json_file.read_text(encoding="utf-8")),
+                 format=known_mistakes.FORMAT + 1)
+    json_file.write_text(json.dumps(newer))
+    assert table_in(tmp_path) == {}  # a layout this library does not know
 
 
 def test_the_catalogue_sentence_takes_precedence_over_the_relation(monkeypatch, rng):
@@ -194,13 +206,13 @@ def test_the_students_prints_and_writes_stay_inside(capsys):
         return s, s
 
     def sigmoid_backward(dout, cache):  # noqa: F811 - and into dout
-        print("backward")
+        print("backward", file=sys.stderr)
         s = 1.0 / (1.0 + np.exp(-cache))
         dout *= s * (1.0 - s)
         return dout
 
     first = find_known_mistake(sigmoid_forward, sigmoid_backward)
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr() == ("", "")
     assert first is not None and first.cls == "derivative-of-input"
     assert np.array_equal(stored["args"][0], before[0])
     assert np.array_equal(stored["dout"], before[1])
