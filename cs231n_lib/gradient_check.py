@@ -21,6 +21,7 @@ function is a bug.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cs231n_lib import relations
+from cs231n_lib import known_mistakes, relations
 from cs231n_lib.checks import ShapeError, require_same_shape
 
 __all__ = [
@@ -267,8 +268,9 @@ class GradientCheckRow:
     error: float
     passed: bool
     note: str = ""
-    #: the likely mistake, when the wrong gradient is a simple function of the
-    #: right one (a factor of N, a sign, a transpose, ...): ``relations.explain``
+    #: the likely mistake: a known mistake of the grader's catalogue that the pair
+    #: reproduces (``known_mistakes``), else a simple relation of the wrong
+    #: gradient to the right one (a factor of N, a sign, ...): ``relations.explain``
     mistake: str = ""
 
 
@@ -412,6 +414,9 @@ def check_gradients(forward, backward, inputs, *, param_names=None, wrt=None, do
     -------
     GradientReport
         ``str(report)`` is the table; ``report.passed``; ``report.errors[name]``.
+        A failed row's ``mistake`` names the likely mistake: the grader's words
+        when the pair reproduces a known mistake (``known_mistakes``), else a
+        simple relation between the wrong gradient and the right one.
 
     Examples
     --------
@@ -515,7 +520,28 @@ def check_gradients(forward, backward, inputs, *, param_names=None, wrt=None, do
         passed = bool(error < threshold)
         mistake = "" if passed else _likely_mistake(name, grad, numerical, sizes, threshold)
         report.rows.append(GradientCheckRow(name, shape, error, passed, mistake=mistake))
+    if not report.passed:
+        _name_known_mistake(report, forward, backward, names)
     return report
+
+
+def _name_known_mistake(report: GradientReport, forward, backward, names) -> None:
+    """Give the failed rows a known mistake's sentence when the pair reproduces one
+    (``known_mistakes``: the grader's catalogue, as outputs on public inputs).
+
+    It takes precedence over a relation's sentence, as in grading. It goes to
+    the failed rows whose gradient the mistake gets wrong, or to every failed
+    row when it gets none of them wrong (a mistake in the forward pass).
+    """
+    failed = [i for i, row in enumerate(report.rows) if not row.passed]
+    found = known_mistakes.find_known_mistake(
+        forward, backward, names, failed=[f"d{report.rows[i].name}" for i in failed])
+    if found is None:
+        return
+    concerned = [i for i in failed if f"d{report.rows[i].name}" in found.outputs] or failed
+    for i in concerned:
+        row = report.rows[i]
+        report.rows[i] = dataclasses.replace(row, mistake=found.sentence_for(f"d{row.name}"))
 
 
 def _sizes(inputs) -> dict[str, float]:
