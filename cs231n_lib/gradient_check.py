@@ -22,6 +22,7 @@ function is a bug.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -272,6 +273,8 @@ class GradientCheckRow:
     #: reproduces (``known_mistakes``), else a simple relation of the wrong
     #: gradient to the right one (a factor of N, a sign, ...): ``relations.explain``
     mistake: str = ""
+    #: its class of mistake (the grader's class id, e.g. ``"scale-1/N"``), '' for none
+    mistake_class: str = ""
 
 
 @dataclass
@@ -504,22 +507,23 @@ def check_gradients(forward, backward, inputs, *, param_names=None, wrt=None, do
 
         shape = point.shape
         sizes = _sizes(work)
+        numerical = eval_numerical_gradient_array(f_out, point, dout, h=h)
         if np.shape(grad) != shape:
             note = f"backward returned shape {np.shape(grad)}, expected {shape}"
-            mistake = ""
-            if np.ndim(grad) == 2 and np.shape(grad)[::-1] == shape:
-                numerical = eval_numerical_gradient_array(f_out, point, dout, h=h)
-                mistake = _likely_mistake(name, np.transpose(grad), numerical, sizes,
-                                          threshold, transposed=True)
+            cls, mistake = _likely_mistake(name, grad, numerical, sizes, threshold)
             report.rows.append(GradientCheckRow(name, shape, float("inf"), False, note=note,
-                                                mistake=mistake))
+                                                mistake=mistake, mistake_class=cls))
             continue
-        numerical = eval_numerical_gradient_array(f_out, point, dout, h=h)
         grad = np.asarray(grad, dtype=np.float64)
         error = rel_error(grad, numerical)
         passed = bool(error < threshold)
-        mistake = "" if passed else _likely_mistake(name, grad, numerical, sizes, threshold)
-        report.rows.append(GradientCheckRow(name, shape, error, passed, mistake=mistake))
+        cls, mistake = "", ""
+        if not passed:
+            ones = functools.partial(eval_numerical_gradient_array, f_out, point,
+                                     np.ones_like(dout), h=h)
+            cls, mistake = _likely_mistake(name, grad, numerical, sizes, threshold, ones)
+        report.rows.append(GradientCheckRow(name, shape, error, passed, mistake=mistake,
+                                            mistake_class=cls))
     if not report.passed:
         _name_known_mistake(report, forward, backward, names)
     return report
@@ -541,7 +545,8 @@ def _name_known_mistake(report: GradientReport, forward, backward, names) -> Non
     concerned = [i for i in failed if f"d{report.rows[i].name}" in found.outputs] or failed
     for i in concerned:
         row = report.rows[i]
-        report.rows[i] = dataclasses.replace(row, mistake=found.sentence_for(f"d{row.name}"))
+        report.rows[i] = dataclasses.replace(row, mistake=found.sentence_for(f"d{row.name}"),
+                                             mistake_class=found.cls)
 
 
 def _sizes(inputs) -> dict[str, float]:
@@ -553,20 +558,31 @@ def _sizes(inputs) -> dict[str, float]:
     return {}
 
 
-def _likely_mistake(name: str, grad, numerical, sizes, threshold: float, *,
-                    transposed: bool = False) -> str:
-    """A sentence naming the likely mistake, when the wrong gradient is a simple
-    function of the right one (``relations``), else ''."""
+def _likely_mistake(name: str, grad, numerical, sizes, threshold: float,
+                    upstream_of_ones: Callable | None = None) -> tuple[str, str]:
+    """Class and sentence of the likely mistake, when the wrong gradient (of any
+    shape) is a simple function of the right one (``relations``), else ``("", "")``.
+
+    ``upstream_of_ones()`` gives the numerical gradient for an upstream gradient
+    of all ones: a backward pass that never multiplies by dout returns exactly
+    that (the grader runs the reference the same way).
+    """
     # A numerical gradient is only close to the true one: compare with slack.
     tol = max(10.0 * threshold, 1e-5)
-    if transposed:
-        if not relations.agree(grad, numerical, tol):
-            return ""
-        found = relations.Relation("transpose")
-    else:
+    grad, shape = np.asarray(grad, dtype=np.float64), np.shape(grad)
+    if shape == numerical.shape:
+        if rel_error(grad, numerical) < relations.NEAR_MISS:
+            return "", ""  # a matter of precision, not of structure
         found = relations.find_relation(grad, numerical, tol)
-        if found is None:
-            return ""
-    # The sentence gives the shape the student returned (a transpose's, not the right one).
-    shape = np.shape(grad)[::-1] if transposed else np.shape(grad)
-    return relations.explain(f"d{name}", found, shape, sizes)[1]
+        if found is None and upstream_of_ones is not None:
+            ones = upstream_of_ones()
+            if relations.rel_error(ones, numerical) > tol and relations.agree(grad, ones, tol):
+                found = relations.Relation("upstream-of-ones")
+    elif grad.ndim == 2 and shape[::-1] == numerical.shape:
+        found = (relations.Relation("transpose")
+                 if relations.agree(grad.T, numerical, tol) else None)
+    else:  # e.g. db of shape (N, M): a sum over the batch left out
+        found = relations.unsummed(grad, numerical, tol)
+    if found is None:
+        return "", ""
+    return relations.explain(f"d{name}", found, shape, sizes)

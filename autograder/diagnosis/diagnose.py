@@ -29,19 +29,13 @@ from cs231n_lib import relations
 
 #: The student's outputs "are" a mutant's when every one agrees this closely.
 MATCH_TOL = 1e-6
-#: An output closer than this to the right one is a matter of precision, not of
-#: structure: no relation is looked for in it.
-NEAR_MISS = 1e-3
 
 
 #: A mistake of no one function: a backward pass that never multiplies by dout gives
 #: what the right one gives with dout all ones. The diagnosis runs the reference on
 #: the probe's inputs with dout replaced so, for every probe that has a dout.
-UPSTREAM_OF_ONES = Mutant(
-    "missing-upstream", "(any)", "backward", None,
-    "your {output} is what the right backward pass gives when dout is all ones: dout, the "
-    "upstream gradient, is not multiplied in (look at each product with a local gradient).",
-    "", "dout-ones")
+UPSTREAM_OF_ONES = Mutant("missing-upstream", "(any)", "backward", None,
+                          relations.upstream_of_ones_sentence("{output}"), "", "dout-ones")
 
 
 @dataclass(frozen=True)
@@ -253,7 +247,7 @@ def relation_diagnosis(key: str, s, r, inputs: Mapping, evidence: dict,
                        tol: float = MATCH_TOL) -> Diagnosis | None:
     """A diagnosis from a relation between the student's ``s`` and the right ``r``
     (``cs231n_lib.relations.explain``: the same words the notebook's checks use)."""
-    if relations.rel_error(s, r) < NEAR_MISS:
+    if relations.rel_error(s, r) < relations.NEAR_MISS:
         return None
     x = inputs.get("x")
     found = relations.find_relation(s, r, tol, x if np.shape(x) == np.shape(r) else None)

@@ -479,8 +479,10 @@ class NotebookOutcome:
 
     ``verdict``: ``named`` (the expected class), ``misnamed`` (another class),
     ``unnamed`` (failed, no known mistake named), ``undetected`` (a buggy one
-    that passed), ``clean`` (a correct one that passed), ``accused`` (a correct
-    one given a known mistake), ``failed`` (a correct one that failed unnamed).
+    that passed), ``raised`` (a buggy one whose code raised: its traceback is
+    what the student reads), ``clean`` (a correct one that passed), ``accused``
+    (a correct one given a known mistake), ``failed`` (a correct one that failed
+    unnamed or raised).
     """
 
     case: str
@@ -489,16 +491,19 @@ class NotebookOutcome:
     named: tuple = ()
 
 
-def notebook_outcome(case, table: dict | None = None) -> NotebookOutcome:
+def notebook_outcome(case) -> NotebookOutcome:
     """Plant ``case`` (an ``autograder.diagnosis.measure.Case`` of a checked pair's
-    function) as the student's and read the classes its check's report names."""
+    function) as the student's and read the classes its check's report names (a
+    known mistake's or a relation's: ``GradientCheckRow.mistake_class``)."""
     checked = pair_of(case.module, case.function)
     lib = library_with(case.module, case.function, case.implementation, f"notebook:{case.name}")
-    reports = check_as_student(lib, checked)
-    table = known_mistakes.load_table() if table is None else table
-    stored = table.get(checked.backward, {"mistakes": []})["mistakes"]
-    sentences = {row.mistake for report in reports for row in report.rows if not row.passed}
-    named = tuple(sorted({m["class"] for m in stored if m["sentence"] in sentences}))
+    try:
+        reports = check_as_student(lib, checked)
+    except Exception:  # noqa: BLE001 - the student reads their own traceback
+        return NotebookOutcome(case.name, case.expected,
+                               "failed" if case.expected is None else "raised")
+    named = tuple(sorted({row.mistake_class for report in reports for row in report.rows
+                          if not row.passed and row.mistake_class}))
     failed = not all(report.passed for report in reports)
     if case.expected is None:
         verdict = "accused" if named else ("failed" if failed else "clean")
