@@ -30,6 +30,7 @@ from diagnosis_cases import ALL_CASES, ROUNDS  # noqa: E402
 
 from autograder.diagnosis.adequacy import survivors  # noqa: E402
 from autograder.diagnosis.catalogue import ASSIGNMENTS, CLASSES, all_mutants  # noqa: E402
+from autograder.diagnosis.known_outputs import checked_cases, notebook_outcome  # noqa: E402
 from autograder.diagnosis.measure import rates, run_cases  # noqa: E402
 
 
@@ -144,6 +145,39 @@ def _intro(seeds: int) -> list[str]:
     ]
 
 
+NOTEBOOK_VERDICTS = ("named", "misnamed", "unnamed", "undetected", "raised", "clean",
+                     "accused", "failed")
+
+
+def _notebook() -> list[str]:
+    """What the notebook's own gradient checks say about the same cases."""
+    outcomes = [notebook_outcome(case) for case in checked_cases(ALL_CASES)]
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in NOTEBOOK_VERDICTS}
+    buggy = sum(o.expected is not None for o in outcomes)
+    return [
+        "## In the notebook's own checks",
+        "",
+        "`check_gradients`, which the notebooks' test cells and `python -m autograder "
+        "check` print, names mistakes in the grader's words: the catalogue's mutants, "
+        "run on fixed public inputs by `python -m autograder.diagnosis.known_outputs`, "
+        "leave their wrong outputs and sentences in `cs231n_lib/known_mistakes.json` "
+        "and `.npz` (arrays and text, no code), and the student's pair is matched "
+        "against them by the grader's matcher (`relations.matching_mistakes`); failing "
+        "that, the relations speak. Here every case whose function the notebooks check "
+        "is planted as the student's and checked on inputs other than the stored ones.",
+        "",
+        f"{len(outcomes)} cases ({buggy} buggy): "
+        + ", ".join(f"{v} {counts[v]}" for v in NOTEBOOK_VERDICTS) + ".",
+        "",
+        "*Undetected*: a numerical check of the gradients cannot see the mistake (a tie, "
+        "a kink at exactly 0, test mode, the running averages, a scalar PReLU slope where "
+        "the checked call has one per channel); the visible test cells check those cases "
+        "separately, and the grader's probes catch them. *Raised*: the student's code "
+        "raised, and its traceback is what the student reads.",
+        "",
+    ]
+
+
 def build_page(seeds: int, adequacy_seeds: int) -> str:
     """The whole of ``docs/diagnosis.md``."""
     by_round = [(name, run_cases(cases, range(seeds))) for name, cases in ROUNDS]
@@ -173,6 +207,7 @@ def build_page(seeds: int, adequacy_seeds: int) -> str:
         "|---|---|---|",
         *_misses(everything),
         "",
+        *_notebook(),
         "## The probes against the catalogue",
         "",
         f"Each mutant must make a probe of its test cell fail under every grading seed "
