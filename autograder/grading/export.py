@@ -37,7 +37,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.course import has_hidden_tests, hidden_lines, strip_hidden  # noqa: F401
+from autograder.course import (  # noqa: F401
+    cell_text,
+    has_hidden_tests,
+    hidden_lines,
+    strip_hidden,
+)
 from autograder.grading import regrade
 from autograder.grading.class_view import mistake_title
 from autograder.grading.probes import load_probe_set, probe_folder
@@ -159,7 +164,7 @@ class AssignmentInfo:
             points[name] = {c.grade_id: c.max_points for c in grade_cells(nb)}
             for cell in nb.get("cells", []):
                 meta = cell.get("metadata", {}).get("nbgrader", {})
-                source = _text(cell.get("source", ""))
+                source = cell_text(cell.get("source", ""))
                 gid = meta.get("grade_id")
                 if has_hidden_tests(source):
                     if gid:
@@ -174,10 +179,6 @@ class AssignmentInfo:
         return cls(notebooks, locked, hidden, lines, points,
                    checks=_probe_checks(course, assignment), full_source=full,
                    show_hidden=show_hidden)
-
-
-def _text(value) -> str:
-    return "".join(value) if isinstance(value, list) else str(value or "")
 
 
 # --------------------------------------------------------------------------- CSV
@@ -476,7 +477,7 @@ def _outputs_html(outputs: list, hidden_lines: list[str]) -> str:
     for out in outputs or []:
         kind = out.get("output_type")
         if kind == "stream":
-            text = _text(out.get("text", ""))
+            text = cell_text(out.get("text", ""))
         elif kind == "error":
             text = _ANSI.sub("", "\n".join(out.get("traceback") or [])) or \
                 f"{out.get('ename')}: {out.get('evalue')}"
@@ -485,7 +486,7 @@ def _outputs_html(outputs: list, hidden_lines: list[str]) -> str:
             if img:
                 parts.append(img)
                 continue
-            text = _text(out.get("data", {}).get("text/plain", ""))
+            text = cell_text(out.get("data", {}).get("text/plain", ""))
         else:
             continue
         text = _redact(text, hidden_lines)
@@ -604,7 +605,7 @@ def _cell_html(cell: Mapping, info: AssignmentInfo, locked: Mapping[str, str],
     if gid in locked:
         source = locked[gid]  # the instructor's cell as released, never the submitted one
     else:
-        source = _redact(_text(cell.get("source", "")), info.hidden_lines)
+        source = _redact(cell_text(cell.get("source", "")), info.hidden_lines)
     kind = "code" if cell.get("cell_type") == "code" else "text"
     parts = [f'<div class="cell {kind}">']
     if gid in maxes and gid in locked:
