@@ -49,6 +49,8 @@ from autograder.grading.record import (
     Recorder,
     load_record,
     load_records,
+    sigint_deferred,
+    write_atomic,
 )
 from autograder.grading.reference import Reference, reference_for, reference_library
 
@@ -485,12 +487,10 @@ def decide(cur: Current, record: dict, evidence: dict | None, why: list[str],
 
 def _commit(recorder: Recorder, course: Path, assignment: str, outcome: Outcome) -> None:
     """Write one student: gradebook row, evidence, then the record (atomically, last)."""
-    from autograder.grading.record import _write_atomic
-
     if outcome.result is not None:
         recorder.record(outcome.result)
     elif outcome.evidence is not None:
-        _write_atomic(ev.evidence_path(course, assignment, outcome.line.student),
+        write_atomic(ev.evidence_path(course, assignment, outcome.line.student),
                       json.dumps(outcome.evidence))
 
 
@@ -559,15 +559,13 @@ def _commit_all(course: Path, assignment: str, todo: Mapping, evidence: Mapping,
                 why: Mapping, fresh: Mapping, cur: Current, report: ReportFile,
                 db: str | None) -> None:
     """Decide and write each student in turn; the report row comes last."""
-    from autograder.grading.schedule import _sigint_deferred
-
     recorder = None if report.dry_run else Recorder(course, db)
     try:
         for student, record in todo.items():
             outcome = decide(cur, record, evidence[student], why[student], fresh.get(student),
                              report.run_id, report.no_decrease)
             # Ctrl-C waits until this student is written whole.
-            with _sigint_deferred():
+            with sigint_deferred():
                 if recorder is not None:
                     _commit(recorder, course, assignment, outcome)
                 report.add(outcome.line)

@@ -39,6 +39,7 @@ from autograder.grading.record import (
     Recorder,
     is_done,
     load_record,
+    sigint_deferred,
     submission_digest,
 )
 from autograder.grading.result import error_result
@@ -194,27 +195,6 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
-@contextmanager
-def _sigint_deferred():
-    """Let a result's record be written whole before Ctrl-C stops the run.
-
-    A record spans the gradebook, the executed notebook and our JSON; an
-    interrupt between two of those writes would leave them disagreeing. The
-    interrupt is remembered and raised once the block is done.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pending:
-        raise KeyboardInterrupt
-
-
 class _Cluster:
     """A Dask client on a fresh LocalCluster or on an existing scheduler."""
 
@@ -363,7 +343,7 @@ def _record_as_completed(futures: dict, recorder: Recorder, summary: GradeSummar
             job = futures.pop(future)
             result = _collect(future, job)
             result["submission_digest"] = job.digest
-            with _sigint_deferred():
+            with sigint_deferred():
                 record = recorder.record(result)
             summary.results.append(record)
             if bar is not None:

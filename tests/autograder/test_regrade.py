@@ -345,20 +345,20 @@ def test_a_crash_between_gradebook_and_record_is_healed_by_the_resume(graded, no
 
     course, reflib = graded
     _loosen(course)
-    write = record_mod._write_atomic
+    write = record_mod.write_atomic
 
     def crash_on_the_record(path, text):
         if path == record_mod.record_path(course, ASSIGNMENT, "a-wrong"):
             raise KeyboardInterrupt
         write(path, text)
 
-    monkeypatch.setattr(record_mod, "_write_atomic", crash_on_the_record)
+    monkeypatch.setattr(record_mod, "write_atomic", crash_on_the_record)
     with pytest.raises(KeyboardInterrupt):
         regrade(course, ASSIGNMENT, reference_lib=reflib)
     # The one student in flight: its gradebook row is new, its record still old.
     assert _gradebook_scores(course)["a-wrong"] == 2.0
     assert load_record(course, ASSIGNMENT, "a-wrong")["score"] == 0.0
-    monkeypatch.setattr(record_mod, "_write_atomic", write)
+    monkeypatch.setattr(record_mod, "write_atomic", write)
     report = regrade(course, ASSIGNMENT, reference_lib=reflib)
     assert report.row("a-wrong")["changed"] == "yes" and not report.resumed
     assert _gradebook_scores(course) == _record_scores(course)
