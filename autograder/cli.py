@@ -329,7 +329,7 @@ def _grader_kwargs(args) -> dict:
 
 
 def format_summary(summary) -> str:
-    from autograder.grading.export import attention_flags
+    from autograder.grading.attention import attention_flags
 
     lines = [f"graded {len(summary.graded)}, errors {len(summary.errors)}, "
              f"skipped (already graded) {len(summary.skipped)}"
