@@ -22,11 +22,11 @@ import html
 from collections.abc import Mapping
 
 from autograder.course import cell_text, has_hidden_tests
-from autograder.grading import regrade
 from autograder.grading.assignment_info import AssignmentInfo, assignment_maxima, format_maxima
 from autograder.grading.attention import explain_flag, flag_text
 from autograder.grading.failed_checks import diagnosed_notes, failed_checks
 from autograder.grading.plain_text import ANSI, points_text, redact
+from autograder.grading.regrade_export import feedback_notice
 
 MAX_OUTPUT_CHARS = 20_000
 _STYLE = """
@@ -140,7 +140,7 @@ def feedback_html(record: Mapping, info: AssignmentInfo, notebook_name: str,
     auto = [(gid, (float(rows.get(gid, {}).get("points") or 0.0) if graded else 0.0), mx)
             for gid, mx in maxes.items() if gid in locked]
     body = [f"<h1>{_esc(assignment)} / {_esc(notebook_name)}: feedback for {_esc(student)}</h1>",
-            regrade.feedback_notice(record)]
+            feedback_notice(record)]
     if not graded:
         body.append(f'<p class="bad">This submission could not be graded: '
                     f'{_esc(explain_flag(str(record.get("error") or "unknown error")))}</p>')

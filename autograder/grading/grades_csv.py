@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from autograder.grading import regrade
+from autograder.grading import regrade_export
 from autograder.grading.assignment_info import AssignmentInfo, assignment_maxima
 from autograder.grading.attention import attention_flags
 from autograder.grading.plain_text import one_line, points_text
@@ -33,14 +33,14 @@ def export_csv(course: str | os.PathLike, dest: str | os.PathLike, *,
         columns = _notebook_columns(gb, names)
         maxima = _class_maxima(course, {a for a, _, _ in columns}, records)
         students = sorted({s.id for s in gb.students} | set(records))
-        regraded = regrade.any_regraded(r for rs in records.values() for r in rs
+        regraded = regrade_export.any_regraded(r for rs in records.values() for r in rs
                                         if r["assignment"] in names)
         dest.parent.mkdir(parents=True, exist_ok=True)
         with dest.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["student_id", *[c[2] for c in columns], "total", "max_total",
                              "max_autograded", "max_by_hand", "flags", "errors",
-                             *(regrade.CSV_COLUMNS if regraded else ())])
+                             *(regrade_export.CSV_COLUMNS if regraded else ())])
             for student in students:
                 row, total, max_total = [student], 0.0, 0.0
                 for a, nb, _ in columns:
@@ -61,7 +61,7 @@ def export_csv(course: str | os.PathLike, dest: str | os.PathLike, *,
                 hand = sum(maxima[a][1] for a in maxima)
                 writer.writerow([*row, *map(points_text, (total, max_total, auto, hand)),
                                  "; ".join(flags), "; ".join(one_line(e) for e in errors),
-                                 *(regrade.csv_cells(recs) if regraded else ())])
+                                 *(regrade_export.csv_cells(recs) if regraded else ())])
     return dest
 
 

@@ -14,6 +14,11 @@ def points_text(x: float) -> str:
     return f"{x:g}"
 
 
+def points_or_dash(x) -> str:
+    """Points that may be missing (a cell added or removed): ``-`` for none."""
+    return "-" if x is None else points_text(float(x))
+
+
 def one_line(text: str) -> str:
     """``text`` with every run of white space (newlines included) made one space."""
     return " ".join(str(text).split())

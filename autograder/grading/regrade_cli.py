@@ -40,7 +40,8 @@ def add_regrade_parser(sub) -> argparse.ArgumentParser:
 
 def run_regrade(args: argparse.Namespace) -> int:
     """Run the parsed ``regrade`` command; the exit status."""
-    from autograder.grading.regrade import RegradeError, regrade
+    from autograder.grading.regrade import regrade
+    from autograder.grading.regrade_report import RegradeError
 
     course = args.course or default_course()
     try:

@@ -22,7 +22,10 @@ from autograder.grading.evidence import evidence_path, load_evidence
 from autograder.grading.export import export_all
 from autograder.grading.grade import grade_submission
 from autograder.grading.record import Recorder, gradebook_url, load_record
-from autograder.grading.regrade import RegradeError, regrade
+from autograder.grading.reference import reference_library
+from autograder.grading.regrade import regrade
+from autograder.grading.regrade_decide import current_assignment
+from autograder.grading.regrade_report import RegradeError
 from autograder.sandbox import Limits
 
 LIMITS = Limits(cell_seconds=20, submission_seconds=90, max_processes=64)
@@ -147,8 +150,8 @@ def test_calls_change_runs_again_in_the_sandbox(graded):
     assert {r["mode"] for r in report.rows} == {"re-run"}
     assert _gradebook_scores(course) == _record_scores(course)
     kept = load_evidence(course, ASSIGNMENT, "a-wrong")
-    assert kept["calls_digest"] == regrade_mod.current_assignment(
-        course, ASSIGNMENT, regrade_mod.reference_library(reflib)).calls_digest
+    assert kept["calls_digest"] == current_assignment(
+        course, ASSIGNMENT, reference_library(reflib)).calls_digest
     assert (course / "autograded" / "a-wrong" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
 
 
@@ -320,7 +323,7 @@ def test_a_fixed_expected_answer_is_judged_again_from_the_stored_answers(tmp_pat
 
 
 def test_feedback_keeps_showing_the_last_regrade_that_changed_something():
-    from autograder.grading.regrade import csv_cells, feedback_notice
+    from autograder.grading.regrade_export import csv_cells, feedback_notice
 
     change = {"grade_id": "test_scale", "old": 0.0, "new": 2.0, "reason": "probe x: tolerance",
               "student_reason": "the hidden checks of this question were corrected",
