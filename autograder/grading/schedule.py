@@ -302,6 +302,19 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
     kwargs.setdefault("seed", int.from_bytes(os.urandom(4), "little"))
     cluster = _Cluster(jobs or default_jobs(), scheduler, allowed_failures, client)
     summary.workers = cluster.workers
+    _grade_on(cluster, course, todo, summary, grader=grader, kwargs=kwargs,
+              retries=retries, db=db, progress=progress, on_result=on_result)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _grade_on(cluster: _Cluster, course: Path, todo: list, summary: GradeSummary, *,
+              grader: str | Callable, kwargs: Mapping[str, Any], retries: int,
+              db: str | None, progress: bool,
+              on_result: Callable[[dict], None] | None) -> None:
+    """Submit every job of ``todo`` to ``cluster`` and record each result as it
+    arrives; Ctrl-C marks ``summary`` interrupted. Whatever happens, what is left
+    is cancelled, the cluster closed and the grading folders swept."""
     futures: dict = {}
     recorder = None
     try:
@@ -324,8 +337,6 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
         cluster.close()
         # A worker killed mid-run left its grading folder: remove it now.
         summary.swept += sweep(kwargs.get("work_root"))
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
 def _record_as_completed(futures: dict, recorder: Recorder, summary: GradeSummary,
