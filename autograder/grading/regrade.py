@@ -68,8 +68,6 @@ def _commit(recorder: Recorder, course: Path, assignment: str, outcome: Outcome)
                      json.dumps(outcome.evidence))
 
 
-# --------------------------------------------------------------------------- the command
-
 def regrade(course: str | os.PathLike, assignment: str, *, no_decrease: bool = False,
             dry_run: bool = False, reference_lib=None, grader_kwargs: Mapping | None = None,
             jobs: int | None = None, scheduler: str | None = None, db: str | None = None,
