@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.course import COURSE_ROOT, REPO_ROOT
+from autograder.course import COURSE_ROOT, default_course
 from autograder.grading.regrade_cli import add_regrade_parser, run_regrade
 from autograder.release import build as release_build
 from autograder.similarity import cli as similarity_cli
@@ -25,12 +25,6 @@ from autograder.student import check as self_check
 from autograder.student import lab as learner_lab
 
 USAGE, NOTHING_DONE = 2, 1
-
-
-def default_course() -> Path:
-    """``./assignments`` when run from a checkout's root, else this checkout's course."""
-    here = Path("assignments")
-    return here if (here / "source").is_dir() else REPO_ROOT / "assignments"
 
 
 def fail(command: str, message: str, status: int) -> int:
@@ -335,7 +329,7 @@ def _grader_kwargs(args) -> dict:
 
 
 def format_summary(summary) -> str:
-    from autograder.grading.export import attention_flags
+    from autograder.grading.attention import attention_flags
 
     lines = [f"graded {len(summary.graded)}, errors {len(summary.errors)}, "
              f"skipped (already graded) {len(summary.skipped)}"

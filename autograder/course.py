@@ -20,6 +20,13 @@ COURSE_ROOT = REPO_ROOT / "assignments"
 LIBRARY_DIR = REPO_ROOT / PACKAGE
 AUTOGRADER_DIR = Path(__file__).resolve().parent
 
+
+def default_course() -> Path:
+    """The course a command works on when given none: ``./assignments`` when run
+    from a checkout's root, else this checkout's course."""
+    here = Path("assignments")
+    return here if (here / "source").is_dir() else COURSE_ROOT
+
 # --------------------------------------------------------------------------- markers
 
 SOLUTION_BEGIN = "### BEGIN SOLUTION"

@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from autograder.course import COURSE_ROOT, LIBRARY_DIR, PACKAGE
-from autograder.grading.export import attention_flags, format_maxima
+from autograder.grading.assignment_info import format_maxima
+from autograder.grading.attention import attention_flags
 from autograder.release.build import release
 
 # The kinds of honest submission, in the order students are dealt them.

@@ -200,6 +200,23 @@ def make_submission(course_root: Path, assignment: str, student_id: str, kind: s
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
     course_root, lib_dir = Path(course_root), Path(lib_dir)
+    released, dest = _copy_release(course_root, assignment, student_id, timestamp)
+    if kind == "release":
+        return dest
+    _answer_notebooks(course_root, assignment, released, dest)
+    table = read_gap_table(course_root / "gaps.toml")
+    index = [row.name for row in table].index(assignment)
+    stub = _stub_rule(kind, filled, index)
+    edit = None
+    if kind == "wrong_backward":
+        edit = _bug_edit(table, lib_dir, wrong_function, mutation)
+    write_library(lib_dir, dest / PACKAGE, table, stub, edit=edit)
+    return dest
+
+
+def _copy_release(course_root: Path, assignment: str, student_id: str,
+                  timestamp: str) -> tuple[Path, Path]:
+    """Copy the released assignment to a fresh submission folder: (released, it)."""
     released = course_root / "release" / assignment
     if not released.is_dir():
         raise FileNotFoundError(f"{released} does not exist; run the release first.")
@@ -208,43 +225,51 @@ def make_submission(course_root: Path, assignment: str, student_id: str, kind: s
         shutil.rmtree(dest)
     shutil.copytree(released, dest, ignore=shutil.ignore_patterns("__pycache__"))
     (dest / "timestamp.txt").write_text(timestamp + "\n")
-    if kind == "release":
-        return dest
+    return released, dest
 
+
+def _answer_notebooks(course_root: Path, assignment: str, released: Path, dest: Path) -> None:
+    """Each released notebook with the source notebook's answers written in."""
     for release_nb in sorted(released.glob("*.ipynb")):
         source_nb = course_root / "source" / assignment / release_nb.name
         nbformat.write(reference_notebook(release_nb, source_nb), dest / release_nb.name)
 
-    table = read_gap_table(course_root / "gaps.toml")
-    index = [row.name for row in table].index(assignment)
-    edit = None
-    if kind == "partial":
-        names = list(filled)
-        base = release_rule(index)
 
-        def stub(owner, gap):
-            return base(owner, gap) and not matches(gap, names)
-    else:
+def _stub_rule(kind: str, filled: Iterable[str], index: int):
+    """Which gaps the submission leaves as stubs: for ``partial``, the release's
+    stubs less the functions in ``filled``; otherwise none."""
+    if kind != "partial":
         def stub(owner, gap):
             return False
-    if kind == "wrong_backward":
-        if not wrong_function:
-            raise ValueError("a wrong_backward submission needs wrong_function.")
-        owners = {m: row.name for row in table for m in row.modules}
-        hits = [m for m in owners
-                if any(g.function == wrong_function for g in find_gaps(
-                    (lib_dir / f"{m}.py").read_text(encoding="utf-8"), f"{PACKAGE}/{m}.py"))]
-        if not hits:
-            raise ValueError(f"no gap in a function named {wrong_function!r} in gaps.toml's "
-                             "modules.")
-        target = f"{PACKAGE}/{hits[0]}.py"
+        return stub
+    names = list(filled)
+    base = release_rule(index)
 
-        def edit(display, source):
-            if display != target:
-                return source
-            return plant_bug(source, display, wrong_function, mutation)
-    write_library(lib_dir, dest / PACKAGE, table, stub, edit=edit)
-    return dest
+    def stub(owner, gap):
+        return base(owner, gap) and not matches(gap, names)
+    return stub
+
+
+def _bug_edit(table, lib_dir: Path, wrong_function: str | None,
+              mutation: tuple[str, str] | None):
+    """The library edit of a ``wrong_backward`` submission: a bug planted in the gap
+    of ``wrong_function`` (:func:`plant_bug`), in whichever module has it."""
+    if not wrong_function:
+        raise ValueError("a wrong_backward submission needs wrong_function.")
+    owners = {m: row.name for row in table for m in row.modules}
+    hits = [m for m in owners
+            if any(g.function == wrong_function for g in find_gaps(
+                (lib_dir / f"{m}.py").read_text(encoding="utf-8"), f"{PACKAGE}/{m}.py"))]
+    if not hits:
+        raise ValueError(f"no gap in a function named {wrong_function!r} in gaps.toml's "
+                         "modules.")
+    target = f"{PACKAGE}/{hits[0]}.py"
+
+    def edit(display, source):
+        if display != target:
+            return source
+        return plant_bug(source, display, wrong_function, mutation)
+    return edit
 
 
 def make_class(course_root: Path, assignments: Iterable[str], *, lib_dir: Path = LIBRARY_DIR,

@@ -6,7 +6,7 @@ Per assignment, read from the grading records only (``grading/<a>/<s>.json``):
 * per question, which mistakes how many students made (the class view,
   :mod:`autograder.grading.class_view`);
 * the flagged submissions with their flags explained (the one definition of
-  "flagged", :func:`autograder.grading.export.attention_flags`);
+  "flagged", :func:`autograder.grading.attention.attention_flags`);
 * errors and timeouts: submissions that could not be graded, runs that
   crashed, hit a limit or stopped at the time limit;
 * the slowest submissions (``timings.total``);
@@ -28,11 +28,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from autograder.grading.assignment_info import format_maxima
+from autograder.grading.attention import attention_flags, explain_flag
 from autograder.grading.class_view import cell_mistakes, mistakes_table
-from autograder.grading.export import attention_flags, explain_flag, format_maxima
+from autograder.grading.feedback_page import CSP
 
 SLOWEST = 10
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;"
           "padding:0 1rem}table{border-collapse:collapse;margin:.5rem 0 1rem}"
           "td,th{border:1px solid #ccc;padding:.2rem .6rem;text-align:left;"
@@ -272,7 +273,7 @@ def class_report_html(records: Iterable[Mapping], links: Links | None = None) ->
             body.append(f"<h3>{_esc(title)}</h3>")
             body += parts
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f"<title>Class report</title><style>{_STYLE}</style></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")
 

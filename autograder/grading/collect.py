@@ -421,51 +421,69 @@ def collect_zips(src: str | os.PathLike, course: str | os.PathLike, assignment: 
     mapper = _KeyMapper(pattern, read_roster(roster) if roster else None)
     report = CollectReport()
     with tempfile.TemporaryDirectory(prefix="collect-") as unpack:
-        if src.is_file():
-            folder = Path(unpack)
-            try:
-                with zipfile.ZipFile(src) as bulk:
-                    _extract_bulk(bulk, folder, src.name, report, limits)
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise CollectError(f"{src} is not a readable zip file: {exc}") from None
-        elif src.is_dir():
-            folder = src
-        else:
-            raise CollectError(f"{src} does not exist; expected a folder or a .zip download.")
-        by_student: dict[str, list[tuple[Path, str | None]]] = {}
-        for path in sorted(folder.iterdir()):
-            if path.name in JUNK_NAMES or path.name.startswith("."):
-                continue
-            if path.is_symlink() or not path.is_file():
-                report.problems.append((path.name, "not a file, skipped"))
-                continue
-            try:
-                student, filename = mapper(path.name)
-            except ValueError as exc:
-                report.problems.append((path.name, f"{exc}; not imported"))
-                continue
-            by_student.setdefault(student, []).append((path, filename))
-        for student, files in sorted(by_student.items()):
+        folder = _download_folder(src, Path(unpack), report, limits)
+        for student, files in sorted(_files_by_student(folder, mapper, report).items()):
             staging = _Staging(course, limits)
             for path, filename in files:
-                if path.suffix.lower() == ".zip":
-                    try:
-                        with zipfile.ZipFile(path) as archive:
-                            _extract_zip(archive, staging, path.name, report)
-                    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                        report.problems.append((path.name, f"not a readable zip file ({exc})"))
-                    continue
-                rel = _safe_relative(filename or path.name)
-                size = path.stat().st_size
-                why = staging.admit(rel, size) if rel else f"{path.name}: bad file name"
-                if why:
-                    report.problems.append((path.name, why))
-                    continue
-                shutil.copyfile(path, staging.target(rel))
-                staging.files += 1
-                staging.bytes += size
+                _stage_file(path, filename, staging, report)
             _finish(staging, student, assignment, force, report)
     return report
+
+
+def _download_folder(src: Path, unpack: Path, report: CollectReport, limits: Limits) -> Path:
+    """The folder of per-student files: ``src`` itself, or a bulk ``.zip`` unpacked
+    into ``unpack``."""
+    if src.is_file():
+        try:
+            with zipfile.ZipFile(src) as bulk:
+                _extract_bulk(bulk, unpack, src.name, report, limits)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise CollectError(f"{src} is not a readable zip file: {exc}") from None
+        return unpack
+    if src.is_dir():
+        return src
+    raise CollectError(f"{src} does not exist; expected a folder or a .zip download.")
+
+
+def _files_by_student(folder: Path, mapper: _KeyMapper, report: CollectReport
+                      ) -> dict[str, list[tuple[Path, str | None]]]:
+    """student id -> (file, the name it gets in the submission, if the pattern says)."""
+    by_student: dict[str, list[tuple[Path, str | None]]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name in JUNK_NAMES or path.name.startswith("."):
+            continue
+        if path.is_symlink() or not path.is_file():
+            report.problems.append((path.name, "not a file, skipped"))
+            continue
+        try:
+            student, filename = mapper(path.name)
+        except ValueError as exc:
+            report.problems.append((path.name, f"{exc}; not imported"))
+            continue
+        by_student.setdefault(student, []).append((path, filename))
+    return by_student
+
+
+def _stage_file(path: Path, filename: str | None, staging: _Staging,
+                report: CollectReport) -> None:
+    """Add one downloaded file to a student's staging: a ``.zip`` unpacked, any other
+    file copied under its name, within the caps."""
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                _extract_zip(archive, staging, path.name, report)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            report.problems.append((path.name, f"not a readable zip file ({exc})"))
+        return
+    rel = _safe_relative(filename or path.name)
+    size = path.stat().st_size
+    why = staging.admit(rel, size) if rel else f"{path.name}: bad file name"
+    if why:
+        report.problems.append((path.name, why))
+        return
+    shutil.copyfile(path, staging.target(rel))
+    staging.files += 1
+    staging.bytes += size
 
 
 def _extract_bulk(bulk: zipfile.ZipFile, folder: Path, origin: str, report: CollectReport,

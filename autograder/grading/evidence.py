@@ -36,8 +36,6 @@ MiB = 1024 * 1024
 # Above these the data is not kept; a regrade then runs the submission again.
 MAX_KEPT_OUTPUTS = 16 * MiB
 MAX_KEPT_ANSWERS = 4 * MiB
-NO_OUTPUT = "no output came back"
-NO_LIBRARY = "the submission has no cs231n_lib/ folder"
 
 
 # --------------------------------------------------------------------------- digests
@@ -119,7 +117,7 @@ def collect(job, nb_run, probe_run, prepared, nb_scores: Mapping, incomplete: st
 
     outputs, why, outputs_kept = _kept(probe_run.back, "outputs.npz", MAX_OUTPUTS_BYTES,
                                        MAX_KEPT_OUTPUTS)
-    outputs_note = f"no usable outputs ({why}); {probe_run.result.ended}" if why else ""
+    outputs_note = verify.no_usable_outputs(why, probe_run.result.ended) if why else ""
     try:
         errors = verify.load_errors(read_capped(probe_run.back, "errors.json", 4 * MiB))
     except UntrustedFileError:
@@ -152,17 +150,17 @@ def collect(job, nb_run, probe_run, prepared, nb_scores: Mapping, incomplete: st
 
 def probe_verdicts(ref: Reference, evidence: Mapping) -> list:
     """The library probes of ``ref`` judged on the stored outputs (as ``grade`` does)."""
-    arrays, bad, note = {}, {}, NO_OUTPUT
+    arrays, bad, note = {}, {}, verify.NO_OUTPUT
     raw = evidence.get("outputs_npz")
     if raw is None:
-        note = evidence.get("outputs_note") or NO_OUTPUT
+        note = evidence.get("outputs_note") or verify.NO_OUTPUT
     else:
         try:
             arrays, bad = verify.load_npz(base64.b64decode(raw))
         except UntrustedFileError as exc:
-            note = f"no usable outputs ({exc}); {evidence.get('probe_ended', 'unknown')}"
+            note = verify.no_usable_outputs(exc, evidence.get("probe_ended", "unknown"))
     if not evidence.get("has_library", True):
-        note = NO_LIBRARY
+        note = verify.NO_LIBRARY
     return verify.judge_probes(ref.probes, ref.outputs, arrays, bad,
                                evidence.get("errors") or {}, note)
 

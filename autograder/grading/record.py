@@ -23,10 +23,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -111,7 +114,8 @@ def is_done(record: Mapping | None, digest: str | None = None) -> bool:
     return digest is None or record.get("submission_digest") in (None, digest)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -121,6 +125,27 @@ def _write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def sigint_deferred():
+    """Let a result's record be written whole before Ctrl-C stops the run.
+
+    A record spans the gradebook, the executed notebook and our JSON; an
+    interrupt between two of those writes would leave them disagreeing. The
+    interrupt is remembered and raised once the block is done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
 
 
 # --------------------------------------------------------------------------- course layout
@@ -271,10 +296,10 @@ class Recorder:
 
         out_dir = self.course / "autograded" / student / assignment
         for name, nb in notebooks.items():
-            _write_atomic(out_dir / f"{name}.ipynb", json.dumps(nb, indent=1))
+            write_atomic(out_dir / f"{name}.ipynb", json.dumps(nb, indent=1))
         stamp = submitted_timestamp(self.course, student, assignment)
         if stamp is not None:
-            _write_atomic(out_dir / "timestamp.txt", stamp + "\n")
+            write_atomic(out_dir / "timestamp.txt", stamp + "\n")
 
         self._write_gradebook(student, assignment, cells, result, stamp)
 
@@ -282,14 +307,14 @@ class Recorder:
                   if k not in ("notebook", "notebooks", "evidence")}
         if result.get("evidence"):
             # Beside the record, before it: a record never points at missing evidence.
-            _write_atomic(evidence_path(self.course, assignment, student),
+            write_atomic(evidence_path(self.course, assignment, student),
                           json.dumps(result["evidence"]))
         record["cells"] = cells
         # A regrade that judged stored data again brings no notebook: keep the files.
         record["notebook_files"] = sorted(f"{n}.ipynb" for n in notebooks) if notebooks \
             else list(result.get("notebook_files") or [])
         record["recorded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        _write_atomic(record_path(self.course, assignment, student),
+        write_atomic(record_path(self.course, assignment, student),
                       json.dumps(record, indent=1, sort_keys=True, default=str))
         return record
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.course import default_course
+
 
 def add_regrade_parser(sub) -> argparse.ArgumentParser:
     """Add ``regrade`` to the sub-commands ``sub`` of the one command line."""
@@ -36,20 +38,12 @@ def add_regrade_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def _default_course() -> Path:
-    """As ``autograder.cli.default_course`` (grading must not import the command line):
-    ``./assignments`` from a checkout's root, else this checkout's course."""
-    from autograder.course import COURSE_ROOT
-
-    here = Path("assignments")
-    return here if (here / "source").is_dir() else COURSE_ROOT
-
-
 def run_regrade(args: argparse.Namespace) -> int:
     """Run the parsed ``regrade`` command; the exit status."""
-    from autograder.grading.regrade import RegradeError, regrade
+    from autograder.grading.regrade import regrade
+    from autograder.grading.regrade_report import RegradeError
 
-    course = args.course or _default_course()
+    course = args.course or default_course()
     try:
         report = regrade(course, args.assignment, no_decrease=args.no_decrease,
                          dry_run=args.dry_run, jobs=args.jobs, scheduler=args.scheduler,

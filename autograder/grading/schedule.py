@@ -39,6 +39,7 @@ from autograder.grading.record import (
     Recorder,
     is_done,
     load_record,
+    sigint_deferred,
     submission_digest,
 )
 from autograder.grading.result import error_result
@@ -194,27 +195,6 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
-@contextmanager
-def _sigint_deferred():
-    """Let a result's record be written whole before Ctrl-C stops the run.
-
-    A record spans the gradebook, the executed notebook and our JSON; an
-    interrupt between two of those writes would leave them disagreeing. The
-    interrupt is remembered and raised once the block is done.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pending:
-        raise KeyboardInterrupt
-
-
 class _Cluster:
     """A Dask client on a fresh LocalCluster or on an existing scheduler."""
 
@@ -322,6 +302,19 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
     kwargs.setdefault("seed", int.from_bytes(os.urandom(4), "little"))
     cluster = _Cluster(jobs or default_jobs(), scheduler, allowed_failures, client)
     summary.workers = cluster.workers
+    _grade_on(cluster, course, todo, summary, grader=grader, kwargs=kwargs,
+              retries=retries, db=db, progress=progress, on_result=on_result)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _grade_on(cluster: _Cluster, course: Path, todo: list, summary: GradeSummary, *,
+              grader: str | Callable, kwargs: Mapping[str, Any], retries: int,
+              db: str | None, progress: bool,
+              on_result: Callable[[dict], None] | None) -> None:
+    """Submit every job of ``todo`` to ``cluster`` and record each result as it
+    arrives; Ctrl-C marks ``summary`` interrupted. Whatever happens, what is left
+    is cancelled, the cluster closed and the grading folders swept."""
     futures: dict = {}
     recorder = None
     try:
@@ -344,8 +337,6 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
         cluster.close()
         # A worker killed mid-run left its grading folder: remove it now.
         summary.swept += sweep(kwargs.get("work_root"))
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
 def _record_as_completed(futures: dict, recorder: Recorder, summary: GradeSummary,
@@ -363,7 +354,7 @@ def _record_as_completed(futures: dict, recorder: Recorder, summary: GradeSummar
             job = futures.pop(future)
             result = _collect(future, job)
             result["submission_digest"] = job.digest
-            with _sigint_deferred():
+            with sigint_deferred():
                 record = recorder.record(result)
             summary.results.append(record)
             if bar is not None:

@@ -53,6 +53,16 @@ from autograder.untrusted import UntrustedFileError, read_capped  # noqa: F401 -
 NUMERIC_KINDS = "biufc"
 MiB = 1024 * 1024
 
+# What a probe that got no output is told: the one wording for grading and regrading.
+NO_OUTPUT = "no output came back"
+NO_LIBRARY = "the submission has no cs231n_lib/ folder"
+
+
+def no_usable_outputs(why, ended: str) -> str:
+    """The note of every probe when the probe run's outputs file is unusable:
+    why it was refused and how the run ended."""
+    return f"no usable outputs ({why}); {ended}"
+
 
 def load_npz(data: bytes, *, max_entry_bytes: int = 64 * MiB,
              max_total_bytes: int = 256 * MiB, max_entries: int = 10_000
@@ -233,7 +243,7 @@ def _compare_probes(probes: Sequence, reference: Mapping, student_arrays: Mappin
         elif bad:
             note = bad[0]
         elif not mine:
-            note = missing_note or "no output came back"
+            note = missing_note or NO_OUTPUT
         else:
             passed, note = compare_outputs(ref, mine, probe.rtol)
             verdicts.append((ProbeVerdict(probe.name, probe.grade_id, passed, note), ref, mine))

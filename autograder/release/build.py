@@ -225,6 +225,30 @@ def release(course_root: Path = COURSE_ROOT, lib_dir: Path = LIBRARY_DIR, *,
     course_root, lib_dir = Path(course_root).resolve(), Path(lib_dir).resolve()
     table = read_gap_table(course_root / "gaps.toml")
     order = [row.name for row in table]
+    chosen = _chosen_assignments(course_root, order, assignments, log)
+    check_library(lib_dir, table)
+    for name in chosen:
+        if (course_root / "source" / name / PACKAGE).exists():
+            raise ReleaseError(f"source/{name}/{PACKAGE} exists; nbgrader would release it "
+                               "verbatim, solutions included. Remove it: the release step "
+                               "writes the student's library.")
+
+    # One nbgrader call for every assignment when all are released keeps it quick.
+    if set(chosen) == {p.name for p in (course_root / "source").iterdir() if p.is_dir()}:
+        run_nbgrader(course_root, "generate_assignment", "*", "--force")
+    else:
+        for name in chosen:
+            run_nbgrader(course_root, "generate_assignment", name, "--force")
+    results = {}
+    for name in chosen:
+        results[name] = _finish_release(course_root, lib_dir, table, name, stub_all, log)
+    return results
+
+
+def _chosen_assignments(course_root: Path, order: list[str], assignments: list[str] | None,
+                        log) -> list[str]:
+    """The assignments to release, in ``gaps.toml``'s order: the named ones (each
+    must have a source folder), else every one that has a source folder."""
     if assignments:
         unknown = [a for a in assignments if a not in order]
         if unknown:
@@ -241,42 +265,33 @@ def release(course_root: Path = COURSE_ROOT, lib_dir: Path = LIBRARY_DIR, *,
     if not chosen:
         raise ReleaseError(f"nothing to release: no source/<assignment>/ folder under "
                            f"{course_root} for any of {order}.")
-    check_library(lib_dir, table)
-    for name in chosen:
-        if (course_root / "source" / name / PACKAGE).exists():
-            raise ReleaseError(f"source/{name}/{PACKAGE} exists; nbgrader would release it "
-                               "verbatim, solutions included. Remove it: the release step "
-                               "writes the student's library.")
+    return chosen
 
-    # One nbgrader call for every assignment when all are released keeps it quick.
-    if set(chosen) == {p.name for p in (course_root / "source").iterdir() if p.is_dir()}:
-        run_nbgrader(course_root, "generate_assignment", "*", "--force")
-    else:
-        for name in chosen:
-            run_nbgrader(course_root, "generate_assignment", name, "--force")
 
-    results = {}
-    for name in chosen:
-        dest = course_root / "release" / name
-        if not dest.is_dir():
-            raise ReleaseError(f"nbgrader wrote no {dest}; see `nbgrader generate_assignment "
-                               f"{name}` run in {course_root}.")
-        for junk in list(dest.rglob("__pycache__")):
-            shutil.rmtree(junk)
-        record = AssignmentRelease(assignment=name, stub_all=stub_all)
-        write_library(lib_dir, dest / PACKAGE, table,
-                      release_rule(order.index(name), stub_all), record=record)
-        (dest / MANIFEST).write_text(json.dumps(record.as_json(), indent=2, sort_keys=True)
-                                     + "\n", encoding="utf-8")
-        hits = find_markers(dest)
-        if hits:
-            shutil.rmtree(dest)
-            raise ReleaseError("a solution or hidden-test marker survived in the release "
-                               f"of {name} (release removed):\n" + "\n".join(hits[:20]))
-        results[name] = record
-        log(f"release: {name}: {len(record.stubbed)} gap(s) stubbed, "
-            f"{len(record.filled)} filled -> {dest}")
-    return results
+def _finish_release(course_root: Path, lib_dir: Path, table, name: str, stub_all: bool,
+                    log) -> AssignmentRelease:
+    """After nbgrader wrote ``release/<name>/``: the student's library (gaps stubbed
+    or filled), its manifest, and the check that no marker survived."""
+    order = [row.name for row in table]
+    dest = course_root / "release" / name
+    if not dest.is_dir():
+        raise ReleaseError(f"nbgrader wrote no {dest}; see `nbgrader generate_assignment "
+                           f"{name}` run in {course_root}.")
+    for junk in list(dest.rglob("__pycache__")):
+        shutil.rmtree(junk)
+    record = AssignmentRelease(assignment=name, stub_all=stub_all)
+    write_library(lib_dir, dest / PACKAGE, table,
+                  release_rule(order.index(name), stub_all), record=record)
+    (dest / MANIFEST).write_text(json.dumps(record.as_json(), indent=2, sort_keys=True)
+                                 + "\n", encoding="utf-8")
+    hits = find_markers(dest)
+    if hits:
+        shutil.rmtree(dest)
+        raise ReleaseError("a solution or hidden-test marker survived in the release "
+                           f"of {name} (release removed):\n" + "\n".join(hits[:20]))
+    log(f"release: {name}: {len(record.stubbed)} gap(s) stubbed, "
+        f"{len(record.filled)} filled -> {dest}")
+    return record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

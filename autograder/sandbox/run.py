@@ -166,6 +166,20 @@ def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = DEFAULT_LI
     -------
     SandboxResult
     """
+    request = _request(argv, workdir, limits, writable=writable, collect=collect, cwd=cwd,
+                       hide=hide, expose=expose, env=env, result_dir=result_dir,
+                       entry=entry if starter is not None else None)
+    if namespaces_available():
+        return _run_namespaced(request, starter)
+    return _run_fallback(request)
+
+
+def _request(argv: Sequence[str], workdir: str, limits: Limits, *, writable: Sequence[str],
+             collect: Sequence[str] | None, cwd: str | None, hide: Sequence[str],
+             expose: Sequence[str], env: Mapping[str, str] | None, result_dir: str | None,
+             entry: tuple[str, Sequence[str]] | None) -> SandboxRequest:
+    """The arguments of :func:`run_sandboxed` as one record: paths resolved, the
+    result folder created, and the defaults filled in."""
     workdir = os.path.realpath(workdir)
     if result_dir is None:
         result_dir = tempfile.mkdtemp(prefix="result-", dir=os.path.dirname(workdir))
@@ -175,15 +189,12 @@ def run_sandboxed(argv: Sequence[str], workdir: str, limits: Limits = DEFAULT_LI
     env = dict(env) if env is not None else {
         "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
         "HOME": cwd, "LANG": "C.UTF-8"}
-    request = SandboxRequest(
+    return SandboxRequest(
         argv=tuple(argv), workdir=workdir, limits=limits, writable=tuple(writable),
         collect=tuple(collect if collect is not None else writable), cwd=cwd,
         hide=tuple(os.path.realpath(p) for p in hide),
         expose=tuple(os.path.realpath(p) for p in expose), env=env, result_dir=result_dir,
-        entry=(entry[0], tuple(entry[1])) if entry and starter is not None else None)
-    if namespaces_available():
-        return _run_namespaced(request, starter)
-    return _run_fallback(request)
+        entry=(entry[0], tuple(entry[1])) if entry else None)
 
 
 def _run_namespaced(request: SandboxRequest, starter=None) -> SandboxResult:

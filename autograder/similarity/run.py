@@ -154,30 +154,46 @@ def similarity_check(course: str | os.PathLike, assignment: str, *,
     try:
         t2 = time.monotonic()
         result.seconds["cluster"] = t2 - t1
-        prints = _fingerprints(cluster.client, str(course), names, spec, settings)
-        t3 = time.monotonic()
-        result.seconds["fingerprints"] = t3 - t2
-        result.notes = {p.student: p.notes for p in prints if p.notes}
-        # A student with nothing readable is reported in the notes, not compared.
-        prints = [p for p in prints if p.codes.size or not p.notes]
-        result.students = [p.student for p in prints]
-        common = common_codes(prints, settings.common_fraction)
-        matrix = prints_matrix(prints, common)
-        i, j, shared = _pair_counts(cluster.client, matrix)
+        matrix, common, (i, j, shared) = _compare(cluster.client, result, str(course), names,
+                                                  spec)
         t4 = time.monotonic()
-        result.seconds["pairs"] = t4 - t3
     finally:
         cluster.close()
-    sizes = np.diff(matrix.indptr)
-    score = scores(shared, sizes[i], sizes[j], settings.min_prints)
-    order = np.lexsort((j, i, -shared, -score))
-    result.pairs = [Pair(result.students[i[k]], result.students[j[k]], float(score[k]),
-                         int(shared[k]), int(sizes[i[k]]), int(sizes[j[k]]))
-                    for k in order.tolist()]
+    _rank_pairs(result, matrix, i, j, shared)
     _top_matches(result, course, spec, common, top)
     result.seconds["regions"] = time.monotonic() - t4
     result.seconds["total"] = time.monotonic() - t0
     return result
+
+
+def _compare(client, result: SimilarityResult, course: str, names: list[str],
+             spec: AssignmentSpec):
+    """Fingerprint every submission and count the prints each pair shares, on the
+    cluster: (the students' print matrix, the common codes, (i, j, shared))."""
+    settings = result.settings
+    t2 = time.monotonic()
+    prints = _fingerprints(client, course, names, spec, settings)
+    t3 = time.monotonic()
+    result.seconds["fingerprints"] = t3 - t2
+    result.notes = {p.student: p.notes for p in prints if p.notes}
+    # A student with nothing readable is reported in the notes, not compared.
+    prints = [p for p in prints if p.codes.size or not p.notes]
+    result.students = [p.student for p in prints]
+    common = common_codes(prints, settings.common_fraction)
+    matrix = prints_matrix(prints, common)
+    counts = _pair_counts(client, matrix)
+    result.seconds["pairs"] = time.monotonic() - t3
+    return matrix, common, counts
+
+
+def _rank_pairs(result: SimilarityResult, matrix, i, j, shared) -> None:
+    """Every pair with its score, best first (ties in a fixed order)."""
+    sizes = np.diff(matrix.indptr)
+    score = scores(shared, sizes[i], sizes[j], result.settings.min_prints)
+    order = np.lexsort((j, i, -shared, -score))
+    result.pairs = [Pair(result.students[i[k]], result.students[j[k]], float(score[k]),
+                         int(shared[k]), int(sizes[i[k]]), int(sizes[j[k]]))
+                    for k in order.tolist()]
 
 
 def _fingerprints(client, course: str, names: list[str], spec: AssignmentSpec,

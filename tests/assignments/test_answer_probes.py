@@ -18,7 +18,7 @@ import cs231n_lib
 from autograder.grading import verify
 from autograder.grading.probes import judge_module, load_probe_set
 from autograder.grading.reference import Reference, reference_for
-from autograder.inside import runner
+from autograder.inside import answer_export
 
 ASSIGNMENTS = ("backprop", "conv", "activations", "initialization", "batchnorm", "training")
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)
@@ -81,7 +81,7 @@ def verdicts(assignment: str, replace: dict[str, str] | None = None) -> dict[str
     out = {}
     for probe in ref.answer_probes:
         namespace = answers_before(assignment, probe.grade_id, replace)
-        text = eval(runner.export_expression(requests[probe.name]), namespace)  # noqa: S307
+        text = eval(answer_export.export_expression(requests[probe.name]), namespace)  # noqa: S307
         parsed = verify.parse_export(text)
         [verdict] = verify.judge_answers([probe], ref.answers, {probe.name: parsed})
         out[probe.grade_id] = verdict.passed

@@ -20,16 +20,16 @@ import pytest
 from autograder.grading import verify
 from autograder.grading.probes import AnswerProbe, load_probe_set
 from autograder.grading.reference import load_package, reference_for
-from autograder.inside import kernel_export, runner
+from autograder.inside import answer_export, kernel_export
 
 
 def export(namespace: dict, variables=(), function="", inputs=()) -> dict:
     """Evaluate the export in ``namespace``; return the trusted side's parse of it."""
-    expr = runner.export_expression({"variables": list(variables), "function": function,
+    expr = answer_export.export_expression({"variables": list(variables), "function": function,
                                      "inputs": [[k, v] for k, v in inputs]})
     text = eval(expr, namespace)  # noqa: S307 - the expression is the runner's own
     # The kernel sends the value back as its repr; the runner reads it back.
-    entry = runner.parse_export_reply({"status": "ok", "user_expressions": {"answers": {
+    entry = answer_export.parse_export_reply({"status": "ok", "user_expressions": {"answers": {
         "status": "ok", "data": {"text/plain": repr(text)}}}})
     return verify.parse_export(entry["text"])
 
@@ -188,7 +188,7 @@ def test_load_answers_reads_every_entry_and_refuses_junk():
     "not a dict",
 ])
 def test_a_reply_without_plain_text_is_an_error_entry(content):
-    assert "error" in runner.parse_export_reply(content)
+    assert "error" in answer_export.parse_export_reply(content)
 
 
 # ------------------------------------------------------------- comparison

@@ -7,16 +7,12 @@ import json
 
 from pipeline_helpers import ASSIGNMENT, HIDDEN_LINE, fake_grade, make_course, submit
 
-from autograder.grading.export import (
-    AssignmentInfo,
-    attention_flags,
-    explain_flag,
-    export_all,
-    feedback_html,
-    format_maxima,
-    gradescope_results,
-    strip_hidden,
-)
+from autograder.course import strip_hidden
+from autograder.grading.assignment_info import AssignmentInfo, format_maxima
+from autograder.grading.attention import attention_flags, explain_flag
+from autograder.grading.export import export_all
+from autograder.grading.feedback_page import feedback_html
+from autograder.grading.gradescope import gradescope_results
 from autograder.grading.record import Recorder
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold** [l](javascript:1)'
@@ -103,7 +99,7 @@ def test_gradescope_schema_and_hidden_visibility(tmp_path):
 def test_gradescope_rejects_unknown_visibility(tmp_path):
     import pytest
 
-    from autograder.grading.export import AssignmentInfo
+    from autograder.grading.assignment_info import AssignmentInfo
 
     course = make_course(tmp_path, gradebook=False)
     with pytest.raises(ValueError, match="after_published"):
@@ -279,7 +275,7 @@ def test_after_the_due_date_the_switch_shows_the_hidden_test(tmp_path):
 
 
 def test_hidden_tests_stay_hidden_without_the_switch_or_a_due_date(tmp_path):
-    from autograder.grading.export import hidden_tests_shown
+    from autograder.grading.assignment_info import hidden_tests_shown
 
     cases = {"switch off": dict(due=_days(-1), switch=False),
              "no config": dict(due=_days(-1), switch=None),
@@ -296,7 +292,7 @@ def test_the_course_configuration_holds_the_switch():
     from traitlets.config.loader import PyFileConfigLoader
 
     from autograder.course import COURSE_ROOT
-    from autograder.grading.export import SHOW_HIDDEN_AFTER_DUE
+    from autograder.grading.assignment_info import SHOW_HIDDEN_AFTER_DUE
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(COURSE_ROOT)).load_config()
     section, key = SHOW_HIDDEN_AFTER_DUE

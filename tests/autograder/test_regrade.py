@@ -22,7 +22,10 @@ from autograder.grading.evidence import evidence_path, load_evidence
 from autograder.grading.export import export_all
 from autograder.grading.grade import grade_submission
 from autograder.grading.record import Recorder, gradebook_url, load_record
-from autograder.grading.regrade import RegradeError, regrade
+from autograder.grading.reference import reference_library
+from autograder.grading.regrade import regrade
+from autograder.grading.regrade_decide import current_assignment
+from autograder.grading.regrade_report import RegradeError
 from autograder.sandbox import Limits
 
 LIMITS = Limits(cell_seconds=20, submission_seconds=90, max_processes=64)
@@ -147,8 +150,8 @@ def test_calls_change_runs_again_in_the_sandbox(graded):
     assert {r["mode"] for r in report.rows} == {"re-run"}
     assert _gradebook_scores(course) == _record_scores(course)
     kept = load_evidence(course, ASSIGNMENT, "a-wrong")
-    assert kept["calls_digest"] == regrade_mod.current_assignment(
-        course, ASSIGNMENT, regrade_mod.reference_library(reflib)).calls_digest
+    assert kept["calls_digest"] == current_assignment(
+        course, ASSIGNMENT, reference_library(reflib)).calls_digest
     assert (course / "autograded" / "a-wrong" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
 
 
@@ -320,7 +323,7 @@ def test_a_fixed_expected_answer_is_judged_again_from_the_stored_answers(tmp_pat
 
 
 def test_feedback_keeps_showing_the_last_regrade_that_changed_something():
-    from autograder.grading.regrade import csv_cells, feedback_notice
+    from autograder.grading.regrade_export import csv_cells, feedback_notice
 
     change = {"grade_id": "test_scale", "old": 0.0, "new": 2.0, "reason": "probe x: tolerance",
               "student_reason": "the hidden checks of this question were corrected",
@@ -345,20 +348,20 @@ def test_a_crash_between_gradebook_and_record_is_healed_by_the_resume(graded, no
 
     course, reflib = graded
     _loosen(course)
-    write = record_mod._write_atomic
+    write = record_mod.write_atomic
 
     def crash_on_the_record(path, text):
         if path == record_mod.record_path(course, ASSIGNMENT, "a-wrong"):
             raise KeyboardInterrupt
         write(path, text)
 
-    monkeypatch.setattr(record_mod, "_write_atomic", crash_on_the_record)
+    monkeypatch.setattr(record_mod, "write_atomic", crash_on_the_record)
     with pytest.raises(KeyboardInterrupt):
         regrade(course, ASSIGNMENT, reference_lib=reflib)
     # The one student in flight: its gradebook row is new, its record still old.
     assert _gradebook_scores(course)["a-wrong"] == 2.0
     assert load_record(course, ASSIGNMENT, "a-wrong")["score"] == 0.0
-    monkeypatch.setattr(record_mod, "_write_atomic", write)
+    monkeypatch.setattr(record_mod, "write_atomic", write)
     report = regrade(course, ASSIGNMENT, reference_lib=reflib)
     assert report.row("a-wrong")["changed"] == "yes" and not report.resumed
     assert _gradebook_scores(course) == _record_scores(course)
