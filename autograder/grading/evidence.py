@@ -148,8 +148,9 @@ def collect(job, nb_run, probe_run, prepared, nb_scores: Mapping, incomplete: st
 
 # --------------------------------------------------------------------------- judging again
 
-def probe_verdicts(ref: Reference, evidence: Mapping) -> list:
-    """The library probes of ``ref`` judged on the stored outputs (as ``grade`` does)."""
+def probe_verdicts(ref: Reference, evidence: Mapping, explain=None) -> list:
+    """The library probes of ``ref`` judged on the stored outputs (as ``grade`` does;
+    ``explain`` as ``judge_probes`` takes it words the wrong ones)."""
     arrays, bad, note = {}, {}, verify.NO_OUTPUT
     raw = evidence.get("outputs_npz")
     if raw is None:
@@ -162,7 +163,7 @@ def probe_verdicts(ref: Reference, evidence: Mapping) -> list:
     if not evidence.get("has_library", True):
         note = verify.NO_LIBRARY
     return verify.judge_probes(ref.probes, ref.outputs, arrays, bad,
-                               evidence.get("errors") or {}, note)
+                               evidence.get("errors") or {}, note, explain=explain)
 
 
 def answer_verdicts(ref: Reference, evidence: Mapping) -> list:

@@ -36,14 +36,8 @@ from pathlib import Path
 from types import ModuleType
 
 from autograder.course import NAME_RE, grade_cells, hidden_lines
-from autograder.diagnosis.diagnose import (
-    FailedProbe,
-    describe_mismatch,
-    diagnose_cell,
-    mutant_outputs_for_probe,
-    ruled_out_by,
-)
 from autograder.grading import evidence, verify
+from autograder.grading.explain import cell_explainer
 from autograder.grading.feedback import feedback_notebook
 from autograder.grading.phases import (
     PhaseOutcome,
@@ -201,46 +195,22 @@ def _grade_in(job: GradingJob, base: Path) -> dict:
 def _probe_verdicts(job: GradingJob, probe_run: PhaseOutcome, prepared: PreparedSubmission
                     ) -> list:
     arrays, bad, errors = {}, {}, {}
-    missing_note = "no output came back"
+    missing_note = verify.NO_OUTPUT
     back = probe_run.back
     try:
         arrays, bad = verify.load_npz(verify.read_capped(back, "outputs.npz", MAX_OUTPUTS_BYTES))
     except verify.UntrustedFileError as exc:
-        missing_note = f"no usable outputs ({exc}); {probe_run.result.ended}"
+        missing_note = verify.no_usable_outputs(exc, probe_run.result.ended)
     try:
         errors = verify.load_errors(verify.read_capped(back, "errors.json", 4 * MiB))
     except verify.UntrustedFileError:
         pass
     if not prepared.has_library:
-        missing_note = "the submission has no cs231n_lib/ folder"
+        missing_note = verify.NO_LIBRARY
     return verify.judge_probes(job.reference.probes, job.reference.outputs, arrays, bad,
-                               errors, missing_note, explain=_explainer(job))
-
-
-def _explainer(job: GradingJob):
-    """Words for a wrong probe output: the likely mistake (``autograder.diagnosis``),
-    found by comparing the student's plain outputs with the catalogue's mutants
-    on the same inputs, here on the trusted side; else the numbers."""
-
-    def mutants_on(name: str) -> dict:
-        return mutant_outputs_for_probe(job.reference.probe_set, job.seed, job.assignment,
-                                        name, job.lib)
-
-    def explain(failed: list, passed: list) -> list[tuple[str, str]]:
-        try:
-            ruled_out = ruled_out_by(passed, job.reference.outputs, mutants_on)
-            found = diagnose_cell([FailedProbe(p.name, job.reference.inputs.get(p.name, {}),
-                                               ref, mine) for p, ref, mine, _ in failed],
-                                  mutants_on, ruled_out=ruled_out)
-        except Exception as exc:  # noqa: BLE001 - an instructor bug costs the wording only
-            job.notes.append(f"no diagnosis for {failed[0][0].grade_id}: the mutant "
-                             f"catalogue failed ({exc!r})")
-            found = [None] * len(failed)
-        return [(f"{d.sentence} ({note})", d.cls) if d is not None
-                else (f"{note}; {describe_mismatch(ref, mine)}", "")
-                for d, (_, ref, mine, note) in zip(found, failed, strict=True)]
-
-    return explain
+                               errors, missing_note,
+                               explain=cell_explainer(job.reference, job.seed, job.assignment,
+                                                      job.lib, job.notes))
 
 
 def _answer_verdicts(job: GradingJob, nb_run: PhaseOutcome) -> list:

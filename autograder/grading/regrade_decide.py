@@ -14,6 +14,7 @@ from types import ModuleType
 from autograder.course import grade_cells
 from autograder.grading import evidence as ev
 from autograder.grading import verify
+from autograder.grading.explain import cell_explainer
 from autograder.grading.plain_text import points_or_dash
 from autograder.grading.probes import probe_folder
 from autograder.grading.reference import Reference, reference_for
@@ -89,8 +90,12 @@ def rerun_reasons(cur: Current, student: str, evidence: Mapping | None) -> list[
 
 def rejudge(cur: Current, evidence: Mapping) -> tuple[list[dict], list[str], Reference]:
     """Cell rows and flags from the stored data, judged by the current probes."""
-    ref = cur.reference(int(evidence["seed"]))
-    verdicts = ev.probe_verdicts(ref, evidence) + ev.answer_verdicts(ref, evidence)
+    seed = int(evidence["seed"])
+    ref = cur.reference(seed)
+    # the wrong outputs get the likely mistake's words, as at grading (a failure of the
+    # catalogue costs the wording only, so its note goes nowhere)
+    explain = cell_explainer(ref, seed, cur.assignment, cur.lib, notes=[])
+    verdicts = ev.probe_verdicts(ref, evidence, explain) + ev.answer_verdicts(ref, evidence)
     nb_scores = {gid: (float(p), str(n))
                  for gid, (p, n) in (evidence.get("notebook_scores") or {}).items()}
     rows = verify.grade_cells(cur.assignment, grade_cells(cur.source_nb), verdicts, nb_scores,

@@ -338,3 +338,39 @@ def test_a_transpose_reshaped_into_place_is_named_transposed():
     assert cls == "transposed" and "reshaped to (4, 3)" in sentence
     square = RNG.standard_normal((3, 3))
     assert relations.find_relation(square.T.reshape(3, 3), square).evidence == {"axes": [1, 0]}
+
+
+# ------------------------------------------- regrade: judged again, named again
+
+def test_judging_stored_outputs_again_names_the_mistake_as_grading_did():
+    """``regrade`` judges the evidence kept at grading with ``evidence.probe_verdicts``:
+    the wrong outputs get the same words as at grading, not only the numbers."""
+    import base64
+    import io
+
+    from autograder.grading import evidence
+    from autograder.grading.explain import cell_explainer
+    from autograder.inside.protocol import SEP
+
+    folder = probe_folder(COURSE_ROOT, "backprop")
+    probe_set = load_probe_set(folder)
+    reference = reference_for(folder, 0, "backprop", reference_library(None))
+    outputs = {}
+    for probe in probe_set.probes:
+        got = (_student(probe_set, reference, probe.name, "affine", "affine_backward",
+                        _dw_doubled_mean) if probe.grade_id == "test_affine_backward"
+               else reference.outputs[probe.name])
+        outputs.update({f"{probe.name}{SEP}{k}": np.asarray(v) for k, v in got.items()})
+    buffer = io.BytesIO()
+    np.savez(buffer, **outputs)
+    kept = {"outputs_npz": base64.b64encode(buffer.getvalue()).decode(), "errors": {}}
+
+    plain = evidence.probe_verdicts(reference, kept)
+    named = evidence.probe_verdicts(reference, kept,
+                                    cell_explainer(reference, 0, "backprop", None, []))
+    failed = [v for v in named if not v.passed]
+    assert failed and all(v.grade_id == "test_affine_backward" for v in failed)
+    assert {v.diagnosis for v in failed} == {"scale-1/N"}
+    assert all("times N" in v.note for v in failed)
+    assert [v.passed for v in plain] == [v.passed for v in named]
+    assert not any(v.diagnosis for v in plain)
