@@ -2,10 +2,12 @@
 
 Each test takes the student's array ``s`` and the right array ``r`` of one
 output and says whether ``s`` is a simple function of ``r``: a constant
-multiple, its negative, its transpose, ``r`` not yet summed over some axes,
-zeros, or right inside and wrong at the border. They need no reference code
-(only the two arrays), so this module ships with the students' library as it
-is. ``explain`` words what a relation says about a wrong gradient; the
+multiple, its negative (on every entry or some), its transpose, ``r`` not yet
+summed over some axes, zeros, right except where the input is exactly 0, or
+right inside and wrong at the border. ``matching_mistakes`` says which known
+wrong outputs (a mutant's, or the stored ones of ``known_mistakes``) a
+student's reproduce. They need no reference code (only arrays), so this
+module ships with the students' library as it is. ``explain`` words what a relation says about a wrong gradient; the
 notebook's gradient checks (``gradient_check.check_gradients``) and the
 grader's diagnosis (``autograder.diagnosis``) both use it, so a student reads
 the same sentence in the notebook, in ``python -m autograder check`` and in

@@ -1,12 +1,15 @@
-"""Name the likely mistake behind a wrong probe output (trusted side only).
+"""Name the likely mistake behind wrong probe outputs (trusted side only).
 
-``diagnose`` compares what the student's library returned on a probe with
-what the reference and every mutant of the catalogue return on the same
-inputs. A mutant whose every output agrees with the student's names the
-mistake; failing that, a simple relation to the right answer (a constant
-ratio, a sign flip, a transpose, a sum left out, zeros, the border) is
-reported as what it is. Nothing found: ``None``, and the caller says so and
-shows the numbers (:func:`describe_mismatch`).
+``diagnose_cell`` compares what the student's library returned on a test
+cell's failed probes with what every mutant of the catalogue returns on the
+same inputs (and the reference with ``dout`` all ones), output by output: the
+mutants that explain most of the student's wrong outputs, less those a probe
+the student passed rules out, are each probe's candidates; failing any, a
+simple relation to the right answer (a constant ratio, a sign flip, a
+transpose, a sum left out, zeros, wrong only at x == 0, the border) is. One
+class is named for the cell when it is among the candidates of more than half
+of its failed probes and no other class ties; otherwise ``None``, and the
+caller says so and shows the numbers (:func:`describe_mismatch`).
 """
 
 from __future__ import annotations
@@ -199,31 +202,10 @@ def diagnose_cell(failed: Sequence[FailedProbe], mutant_outputs_of: Callable[[st
 def diagnose(probe_name: str, inputs: Mapping, reference_outputs: Mapping,
              student_outputs: Mapping, mutant_outputs: Mapping,
              tol: float = MATCH_TOL, ruled_out=frozenset()) -> Diagnosis | None:
-    """The likely mistake behind one probe whose outputs are wrong, judged alone
-    (:func:`diagnose_cell` with one failed probe).
-
-    Parameters
-    ----------
-    probe_name : str
-        The probe (for the evidence).
-    inputs : dict of ndarray
-        The probe's inputs (sizes such as N are read from them).
-    reference_outputs, student_outputs : dict of ndarray
-        What the reference and the student's library returned.
-    mutant_outputs : dict
-        ``Mutant -> outputs`` (or the exception it raised) on the same inputs,
-        as :func:`mutant_outputs_for` gives them for this probe.
-    tol : float
-        Relative error within which two outputs count as the same.
-    ruled_out : set of Mutant
-        Mutants the probes the student passed rule out (:func:`ruled_out_by`).
-
-    Returns
-    -------
-    Diagnosis or None
-        None when the outputs are right, nothing matches, or mutants of two
-        classes match equally well.
-    """
+    """The likely mistake behind one probe whose outputs are wrong, judged alone:
+    :func:`diagnose_cell` of that one probe (``mutant_outputs`` are the mutants'
+    outputs on its inputs). None when the outputs are right, nothing matches, or
+    mutants of two classes match equally well."""
     probe = FailedProbe(probe_name, inputs, reference_outputs, student_outputs)
     return diagnose_cell([probe], lambda _: mutant_outputs, tol, ruled_out)[0]
 

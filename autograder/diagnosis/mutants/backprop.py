@@ -10,17 +10,23 @@ from cs231n_lib import gradient_check as _gc
 # ------------------------------------------------------------ gradient checking
 
 
-def numgrad_one_sided(f, x, verbose=True, h=1e-5):
+def _one_sided(f, x, h, side):
+    """A one-sided difference per entry of a scalar function: forward (``side`` = 1)
+    or backward (-1)."""
     x = _gc._require_float64("x", x)
     f = _gc._scalar_valued(f)
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
         old = x[ix]
         base = f(x)
-        x[ix] = old + h
-        grad[ix] = (f(x) - base) / h
+        x[ix] = old + side * h
+        grad[ix] = side * (f(x) - base) / h
         x[ix] = old
     return grad
+
+
+def numgrad_one_sided(f, x, verbose=True, h=1e-5):
+    return _one_sided(f, x, h, 1.0)
 
 
 def numgrad_array_not_restored(f, x, df, h=1e-5):
@@ -66,30 +72,26 @@ def numgrad_array_no_copy(f, x, df, h=1e-5):
     return grad
 
 
-def numgrad_array_forward_difference(f, x, df, h=1e-5):
+def _array_one_sided(f, x, df, h, side):
+    """A one-sided difference per entry: forward (``side`` = 1) or backward (-1)."""
     x = _gc._require_float64("x", x)
     df = np.asarray(df)
     grad = np.zeros_like(x)
     base = np.array(f(x), dtype=np.float64)
     for ix in np.ndindex(x.shape):
         old = x[ix]
-        x[ix] = old + h
-        grad[ix] = np.sum((np.array(f(x), dtype=np.float64) - base) * df) / h
+        x[ix] = old + side * h
+        grad[ix] = side * np.sum((np.array(f(x), dtype=np.float64) - base) * df) / h
         x[ix] = old
     return grad
+
+
+def numgrad_array_forward_difference(f, x, df, h=1e-5):
+    return _array_one_sided(f, x, df, h, 1.0)
 
 
 def numgrad_array_backward_difference(f, x, df, h=1e-5):
-    x = _gc._require_float64("x", x)
-    df = np.asarray(df)
-    grad = np.zeros_like(x)
-    base = np.array(f(x), dtype=np.float64)
-    for ix in np.ndindex(x.shape):
-        old = x[ix]
-        x[ix] = old - h
-        grad[ix] = np.sum((base - np.array(f(x), dtype=np.float64)) * df) / h
-        x[ix] = old
-    return grad
+    return _array_one_sided(f, x, df, h, -1.0)
 
 
 def sparse_one_sided(f, x, analytic_grad, num_checks=10, h=1e-5, rng=None):
@@ -142,16 +144,7 @@ def relu_at_zero_counts(self):
 
 
 def numgrad_backward_difference(f, x, verbose=True, h=1e-5):
-    x = _gc._require_float64("x", x)
-    f = _gc._scalar_valued(f)
-    grad = np.zeros_like(x)
-    for ix in np.ndindex(x.shape):
-        old = x[ix]
-        base = f(x)
-        x[ix] = old - h
-        grad[ix] = (base - f(x)) / h
-        x[ix] = old
-    return grad
+    return _one_sided(f, x, h, -1.0)
 
 
 def numgrad_not_restored(f, x, verbose=True, h=1e-5):
