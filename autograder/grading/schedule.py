@@ -195,7 +195,7 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
-class _Cluster:
+class DaskCluster:
     """A Dask client on a fresh LocalCluster or on an existing scheduler."""
 
     def __init__(self, jobs: int, scheduler: str | None, allowed_failures: int,
@@ -300,7 +300,7 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
     # One seed per run: every submission gets the same hidden inputs, so the
     # reference outputs are computed once per worker.
     kwargs.setdefault("seed", int.from_bytes(os.urandom(4), "little"))
-    cluster = _Cluster(jobs or default_jobs(), scheduler, allowed_failures, client)
+    cluster = DaskCluster(jobs or default_jobs(), scheduler, allowed_failures, client)
     summary.workers = cluster.workers
     _grade_on(cluster, course, todo, summary, grader=grader, kwargs=kwargs,
               retries=retries, db=db, progress=progress, on_result=on_result)
@@ -308,7 +308,7 @@ def grade_class(course: str | os.PathLike, assignment: str | None = None, *,
     return summary
 
 
-def _grade_on(cluster: _Cluster, course: Path, todo: list, summary: GradeSummary, *,
+def _grade_on(cluster: DaskCluster, course: Path, todo: list, summary: GradeSummary, *,
               grader: str | Callable, kwargs: Mapping[str, Any], retries: int,
               db: str | None, progress: bool,
               on_result: Callable[[dict], None] | None) -> None:

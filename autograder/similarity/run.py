@@ -11,7 +11,7 @@ Two kinds of task run on the workers, each over a chunk:
 The coordinator removes the release's and the common fingerprints between
 the two, ranks the pairs, and computes the matching regions of the top
 pairs only (the HTML needs them; the ranking does not). The cluster is the
-grading one (``autograder.grading.schedule._Cluster``): a local cluster of
+grading one (``autograder.grading.schedule.DaskCluster``): a local cluster of
 ``jobs`` processes, an existing scheduler, or a connected client.
 """
 
@@ -137,7 +137,7 @@ def similarity_check(course: str | os.PathLike, assignment: str, *,
         If the assignment is unknown or not released, or fewer than two students
         submitted it.
     """
-    from autograder.grading.schedule import _Cluster, default_jobs
+    from autograder.grading.schedule import DaskCluster, default_jobs
 
     course = Path(course).resolve()
     t0 = time.monotonic()
@@ -149,7 +149,7 @@ def similarity_check(course: str | os.PathLike, assignment: str, *,
     result = SimilarityResult(assignment, [], [], settings)
     t1 = time.monotonic()
     result.seconds["start"] = t1 - t0
-    cluster = _Cluster(jobs or default_jobs(), scheduler, 1, client)
+    cluster = DaskCluster(jobs or default_jobs(), scheduler, 1, client)
     result.workers = cluster.workers
     try:
         t2 = time.monotonic()
