@@ -2,7 +2,7 @@
 
 Each function below is one way a student could fill one gap of
 ``cs231n_lib``, in a style of its own (loops, einsum, ``np.add.at``,
-in-place updates, helper variables). A buggy one carries exactly one
+in-place updates, intermediate variables). A buggy one carries exactly one
 mistake, some of which show only in one output or for some settings
 (stride 2, padding, rectangular windows, negative slopes); a correct one
 is right in an unusual form. ``CASES`` lists them with the class of the
