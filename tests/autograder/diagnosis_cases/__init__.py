@@ -8,16 +8,26 @@ module per assignment; ``ALL_CASES`` gathers them.
 
 from __future__ import annotations
 
-from . import activations, backprop, batchnorm, conv, initialization, second_round, third_round
+from . import (
+    activations,
+    backprop,
+    batchnorm,
+    conv,
+    fourth_round,
+    initialization,
+    second_round,
+    third_round,
+)
 
-#: Each round was written apart from the catalogue, run once with the catalogue frozen
-#: (its held-out rate, quoted in docs/diagnosis.md), then learnt from: all are in-sample now.
+#: Each round was written apart from the catalogue and run once with the catalogue frozen
+#: (its held-out rate, quoted in docs/diagnosis.md); all but the latest were learnt from.
 ROUNDS = (
     ("first", backprop.CASES + conv.CASES + activations.CASES + initialization.CASES
      + batchnorm.CASES),
     ("second", second_round.CASES),
     ("third", third_round.CASES),
+    ("fourth", fourth_round.CASES),
 )
-#: The newest round: the one written blind to the diagnosis as it stands.
-LATEST_ROUND = third_round.CASES
+#: The newest round: written blind to the diagnosis as it stands, and not learnt from.
+LATEST_ROUND = fourth_round.CASES
 ALL_CASES = tuple(case for _, cases in ROUNDS for case in cases)
