@@ -17,7 +17,10 @@ the workspace on ``PYTHONPATH``), so the code written for ``backprop`` is what
 runs in ``conv`` and every later notebook.
 
 A file the learner already has is kept as it is, whatever it holds; new
-assignments and new files are added. A workspace made by an older version
+assignments and new files are added. The one exception is the library's data
+that no learner writes (:data:`COURSE_DATA`, the grader's known mistakes as
+outputs): it is replaced when the course's copy differs, so the notebook's
+checks keep naming mistakes in the grader's current words. A workspace made by an older version
 (one library copy per assignment) keeps every file, gets no new copies, and
 the report says how to move to the single library.
 """
@@ -34,6 +37,9 @@ from autograder.course import COURSE_ROOT, LIBRARY_DIR, PACKAGE
 from autograder.release.build import MANIFEST, ReleaseError, find_markers, release, write_library
 from autograder.release.gaps import read_gap_table
 
+#: Files of the library the course maintains and no learner edits: refreshed, not kept.
+COURSE_DATA = frozenset({"known_mistakes.json", "known_mistakes.npz"})
+
 
 @dataclass
 class WorkspaceReport:
@@ -42,6 +48,7 @@ class WorkspaceReport:
     added: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     kept_changed: list[str] = field(default_factory=list)  # kept, and differs from the release
+    refreshed: list[str] = field(default_factory=list)  # course data replaced by the course's
     # <assignment>/cs231n_lib folders of a workspace made the old way (one copy per
     # assignment): kept, never added to, and explained in the summary.
     old_copies: list[str] = field(default_factory=list)
@@ -49,6 +56,8 @@ class WorkspaceReport:
     def summary(self) -> str:
         """Added files, kept files holding the learner's changes, unchanged counts."""
         lines = [f"  added  {path}" for path in self.added]
+        lines += [f"  updated {path}  (the course's data, not your work)"
+                  for path in self.refreshed]
         lines += [f"  kept   {path}  (yours: differs from the release)"
                   for path in self.kept_changed]
         unchanged: dict[str, int] = {}
@@ -104,6 +113,20 @@ def _add(src: Path, dest: Path, rel: str, report: WorkspaceReport) -> None:
         report.kept.append(rel)
         if not dest.is_file() or not _same_bytes(src, dest):
             report.kept_changed.append(rel)
+
+
+def _refresh(src: Path, dest: Path, rel: str, report: WorkspaceReport) -> None:
+    """Replace course data the workspace holds an older copy of (in one rename)."""
+    if not dest.is_file() or dest.is_symlink():
+        _add(src, dest, rel, report)
+        return
+    if _same_bytes(src, dest):
+        report.kept.append(rel)
+        return
+    tmp = dest.with_name(f".{dest.name}.new")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
+    report.refreshed.append(rel)
 
 
 def _files(root: Path) -> list[Path]:
@@ -162,7 +185,7 @@ def update_workspace(release_dir: Path, dest: Path, assignments: list[str] | Non
     if library is not None:
         for src in _files(Path(library)):
             rel = f"{PACKAGE}/{src.relative_to(library).as_posix()}"
-            _add(src, dest / rel, rel, report)
+            (_refresh if src.name in COURSE_DATA else _add)(src, dest / rel, rel, report)
     for folder in folders:
         for src in _files(folder):
             inside = src.relative_to(folder)

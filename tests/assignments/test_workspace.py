@@ -65,6 +65,27 @@ def test_existing_work_is_kept_and_new_files_and_assignments_are_added(tmp_path)
     assert "kept   1 unchanged file(s) in backprop/" in summary
 
 
+def test_the_courses_known_mistakes_are_refreshed_the_learners_code_is_not(tmp_path):
+    """The grader's known mistakes are the course's data, not the learner's work: a
+    newer course replaces them, so the notebook's checks use the current words."""
+    release, library = _fake_release(tmp_path), _fake_library(tmp_path)
+    (library / "known_mistakes.json").write_text('{"format": 1, "old": true}')
+    ws = tmp_path / "ws"
+    update_workspace(release, ws, library=library)
+    (ws / "cs231n_lib" / "affine.py").write_text("# mine\n")
+    (library / "known_mistakes.json").write_text('{"format": 1, "new": true}')
+    (library / "affine.py").write_text("# newer stub\n")
+
+    report = update_workspace(release, ws, library=library)
+    assert (ws / "cs231n_lib" / "known_mistakes.json").read_text() == '{"format": 1, "new": true}'
+    assert (ws / "cs231n_lib" / "affine.py").read_text() == "# mine\n"
+    assert report.refreshed == ["cs231n_lib/known_mistakes.json"]
+    assert "updated cs231n_lib/known_mistakes.json" in report.summary()
+    assert not list((ws / "cs231n_lib").glob(".*.new"))
+    again = update_workspace(release, ws, library=library)
+    assert again.refreshed == [] and "cs231n_lib/known_mistakes.json" in again.kept
+
+
 def test_a_folder_where_a_file_would_go_is_left_alone(tmp_path):
     release = _fake_release(tmp_path)
     ws = tmp_path / "ws"
