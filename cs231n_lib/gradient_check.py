@@ -433,6 +433,39 @@ def check_gradients(forward, backward, inputs, *, param_names=None, wrt=None, do
     w      (5, 3)  5.27e-11        pass
     b      (3,)    8.17e-12        pass
     """
+    names, work = _named_float64_inputs(forward, inputs, param_names)
+    out, cache = forward(*work)
+    out = np.asarray(out)
+    if dout is None:
+        generator = np.random.default_rng(_DOUT_SEED if rng is None else rng)
+        dout = generator.standard_normal(out.shape)
+    else:
+        dout = np.asarray(dout, dtype=np.float64)
+        require_same_shape("dout", dout, "forward's output", out)
+    grads = backward(dout, cache)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    wrt = _gradient_owners(names, work, grads, wrt)
+
+    if title is None:
+        title = (f"{getattr(forward, '__name__', 'forward')} / "
+                 f"{getattr(backward, '__name__', 'backward')}")
+    report = GradientReport(title=title,
+                            threshold=threshold,
+                            skipped=[n for n in names if n not in wrt])
+    sizes = _sizes(work)
+    for name, grad in zip(wrt, grads, strict=True):
+        report.rows.append(_check_one(forward, work, names.index(name), name, grad, dout,
+                                      sizes, h, threshold))
+    if not report.passed:
+        _name_known_mistake(report, forward, backward, names)
+    return report
+
+
+def _named_float64_inputs(forward, inputs, param_names) -> tuple[list[str], list]:
+    """The inputs' names and values, float arrays as float64 copies: the caller's
+    arrays are never perturbed, and a float32 input is checked at the precision
+    the check needs (with a :class:`PrecisionWarning`)."""
     if isinstance(inputs, Mapping):
         names = list(inputs.keys()) if param_names is None else list(param_names)
         values = list(inputs.values())
@@ -447,86 +480,65 @@ def check_gradients(forward, backward, inputs, *, param_names=None, wrt=None, do
                         f"[x, w, b]) or a dict name -> value; got {type(inputs).__name__}.")
     if len(set(names)) != len(names):
         raise ValueError(f"input names must be unique; got {names}.")
-
-    # Work on float64 copies: the caller's arrays are never perturbed, and a
-    # float32 input is checked at the precision the check needs.
     work = []
     for name, value in zip(names, values, strict=True):
         if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
             if value.dtype != np.float64:
                 warnings.warn(f"input {name!r} has dtype {value.dtype}; checking a float64 copy. "
-                              f"{_WHY_FLOAT64}", PrecisionWarning, stacklevel=2)
+                              f"{_WHY_FLOAT64}", PrecisionWarning, stacklevel=3)
             value = value.astype(np.float64, copy=True)
         work.append(value)
+    return names, work
 
-    out, cache = forward(*work)
-    out = np.asarray(out)
-    if dout is None:
-        generator = np.random.default_rng(_DOUT_SEED if rng is None else rng)
-        dout = generator.standard_normal(out.shape)
-    else:
-        dout = np.asarray(dout, dtype=np.float64)
-        require_same_shape("dout", dout, "forward's output", out)
-    grads = backward(dout, cache)
-    if not isinstance(grads, tuple):
-        grads = (grads,)
 
-    candidates = [n for n, v in zip(names, work, strict=True) if _is_differentiable(v)]
+def _gradient_owners(names: list[str], work: list, grads: tuple, wrt) -> list[str]:
+    """The input each gradient belongs to: ``wrt`` checked, or the first
+    differentiable inputs in order."""
     if wrt is None:
+        candidates = [n for n, v in zip(names, work, strict=True) if _is_differentiable(v)]
         if len(grads) > len(candidates):
             raise ValueError(
                 f"backward returned {len(grads)} gradients but forward has only "
                 f"{len(candidates)} float inputs ({', '.join(candidates) or 'none'}); "
                 "pass wrt=(...) to say which input each gradient belongs to.")
-        wrt = candidates[:len(grads)]
-    else:
-        wrt = list(wrt)
-        unknown = [n for n in wrt if n not in names]
-        if unknown:
-            raise ValueError(f"wrt names {unknown} are not inputs; inputs are {names}.")
-        if len(wrt) != len(grads):
-            raise ValueError(f"wrt names {len(wrt)} inputs but backward returned "
-                             f"{len(grads)} gradients; give one name per gradient.")
+        return candidates[:len(grads)]
+    wrt = list(wrt)
+    unknown = [n for n in wrt if n not in names]
+    if unknown:
+        raise ValueError(f"wrt names {unknown} are not inputs; inputs are {names}.")
+    if len(wrt) != len(grads):
+        raise ValueError(f"wrt names {len(wrt)} inputs but backward returned "
+                         f"{len(grads)} gradients; give one name per gradient.")
+    return wrt
 
-    if title is None:
-        title = (f"{getattr(forward, '__name__', 'forward')} / "
-                 f"{getattr(backward, '__name__', 'backward')}")
-    report = GradientReport(title=title,
-                            threshold=threshold,
-                            skipped=[n for n in names if n not in wrt])
-    for name, grad in zip(wrt, grads, strict=True):
-        i = names.index(name)
-        value = work[i]
-        scalar = not isinstance(value, np.ndarray)
-        point = np.array(value, dtype=np.float64)  # 0-d for a scalar parameter
 
-        def f_out(p, i=i, scalar=scalar):
-            args = list(work)
-            args[i] = float(p) if scalar else p
-            return forward(*args)[0]
+def _check_one(forward, work: list, i: int, name: str, grad, dout, sizes, h: float,
+               threshold: float) -> GradientCheckRow:
+    """One row: ``grad`` against the centred differences of ``forward`` in input ``i``."""
+    scalar = not isinstance(work[i], np.ndarray)
+    point = np.array(work[i], dtype=np.float64)  # 0-d for a scalar parameter
 
-        shape = point.shape
-        sizes = _sizes(work)
-        numerical = eval_numerical_gradient_array(f_out, point, dout, h=h)
-        if np.shape(grad) != shape:
-            note = f"backward returned shape {np.shape(grad)}, expected {shape}"
-            cls, mistake = _likely_mistake(name, grad, numerical, sizes, threshold)
-            report.rows.append(GradientCheckRow(name, shape, float("inf"), False, note=note,
-                                                mistake=mistake, mistake_class=cls))
-            continue
-        grad = np.asarray(grad, dtype=np.float64)
-        error = rel_error(grad, numerical)
-        passed = bool(error < threshold)
-        cls, mistake = "", ""
-        if not passed:
-            ones = functools.partial(eval_numerical_gradient_array, f_out, point,
-                                     np.ones_like(dout), h=h)
-            cls, mistake = _likely_mistake(name, grad, numerical, sizes, threshold, ones)
-        report.rows.append(GradientCheckRow(name, shape, error, passed, mistake=mistake,
-                                            mistake_class=cls))
-    if not report.passed:
-        _name_known_mistake(report, forward, backward, names)
-    return report
+    def f_out(p):
+        args = list(work)
+        args[i] = float(p) if scalar else p
+        return forward(*args)[0]
+
+    shape = point.shape
+    numerical = eval_numerical_gradient_array(f_out, point, dout, h=h)
+    if np.shape(grad) != shape:
+        note = f"backward returned shape {np.shape(grad)}, expected {shape}"
+        cls, mistake = _likely_mistake(name, grad, numerical, sizes, threshold)
+        return GradientCheckRow(name, shape, float("inf"), False, note=note,
+                                mistake=mistake, mistake_class=cls)
+    grad = np.asarray(grad, dtype=np.float64)
+    error = rel_error(grad, numerical)
+    passed = bool(error < threshold)
+    cls, mistake = "", ""
+    if not passed:
+        ones = functools.partial(eval_numerical_gradient_array, f_out, point,
+                                 np.ones_like(dout), h=h)
+        cls, mistake = _likely_mistake(name, grad, numerical, sizes, threshold, ones)
+    return GradientCheckRow(name, shape, error, passed, mistake=mistake, mistake_class=cls)
 
 
 def _name_known_mistake(report: GradientReport, forward, backward, names) -> None:

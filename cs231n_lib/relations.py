@@ -7,9 +7,10 @@ summed over some axes, zeros, right except where the input is exactly 0, or
 right inside and wrong at the border. ``matching_mistakes`` says which known
 wrong outputs (a mutant's, or the stored ones of ``known_mistakes``) a
 student's reproduce. They need no reference code (only arrays), so this
-module ships with the students' library as it is. ``explain`` words what a relation says about a wrong gradient; the
-notebook's gradient checks (``gradient_check.check_gradients``) and the
-grader's diagnosis (``autograder.diagnosis``) both use it, so a student reads
+module ships with the students' library as it is. ``explain`` words what a
+relation says about a wrong gradient; the notebook's gradient checks
+(``gradient_check.check_gradients``) and the grader's diagnosis
+(``autograder.diagnosis``) both use it, so a student reads
 the same sentence in the notebook, in ``python -m autograder check`` and in
 the graded feedback. Pure numpy.
 """
